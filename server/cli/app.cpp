@@ -1,0 +1,95 @@
+#include "server/cli/app.hpp"
+
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "server/core/logging.hpp"
+#include "server/core/version.hpp"
+#include "server/http/listener.hpp"
+#include "server/pool/pool.hpp"
+
+extern char** environ;
+
+namespace pivot::cli {
+namespace {
+
+/// The worker environment in RoadRunner's order; later entries win (protocol doc §2.1).
+std::vector<std::string> worker_environment(const config::Config& cfg, const std::string& mode) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv(*e);
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  env["RR_RELAY"] = cfg.server.relay;
+  for (const auto& [k, v] : cfg.server.env) env[k] = v;
+  env["RR_VERSION"] = std::string(core::kRoadRunnerCompatVersion);
+  env["PIVOT_VERSION"] = std::string(core::kVersion);
+  env["RR_MODE"] = mode;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+}  // namespace
+
+App::App(config::Config cfg) : cfg_(std::move(cfg)) {}
+
+int App::run() {
+  core::Logging logging(cfg_.logs.level, cfg_.logs.encoding);
+  auto log = logging.get("server");
+  for (const auto& w : cfg_.warnings) log->warn("event=config_warning message=\"{}\"", w);
+
+  asio::io_context io(static_cast<int>(cfg_.http.io_threads));
+
+  pool::Pool::Options opts;
+  opts.name = "http";
+  opts.cfg = cfg_.http.pool;
+  opts.argv = cfg_.server.command;
+  opts.env = worker_environment(cfg_, "http");
+  pool::Pool pool(io, std::move(opts), logging.get("pool"), logging.get("worker"));
+  http::Listener listener(io, cfg_.http, pool, logging.get("http"));
+  listener.start();
+  pool.start();
+  log->info("event=started version={} pid={} workers={} io_threads={}", core::kVersion, ::getpid(), cfg_.http.pool.num_workers,
+            cfg_.http.io_threads);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  auto shutdown = [&]() -> asio::awaitable<void> {
+    auto [ec, sig] = co_await signals.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    log->info("event=shutdown_begin signal={} destroy_timeout_ms={}", sig, cfg_.http.pool.destroy_timeout.count());
+    // A second signal while draining stops at once.
+    signals.async_wait([&](std::error_code e, int s) {
+      if (e) return;
+      log->warn("event=shutdown_forced signal={}", s);
+      io.stop();
+    });
+    listener.stop();
+    co_await pool.stop();
+    co_await listener.wait_sessions(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    signals.cancel();
+    log->info("event=shutdown_complete");
+  };
+  asio::co_spawn(io, shutdown(), asio::detached);
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < cfg_.http.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  return 0;
+}
+
+}  // namespace pivot::cli

@@ -1,0 +1,384 @@
+#include "server/config/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "server/config/config_error.hpp"
+
+namespace pivot::config {
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    prev.swap(cur);
+  }
+  return prev[b.size()];
+}
+
+std::string join_keys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+/// Parses a duration: Go syntax ("60s", "1m30s", "500ms", "2h") or a bare number of seconds.
+bool parse_duration(const std::string& text, Duration& out) {
+  if (text.empty()) return false;
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    out = std::chrono::seconds(std::stoll(text));
+    return true;
+  }
+  double total_ms = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || text[j] == '.')) ++j;
+    if (j == i) return false;
+    double value = 0;
+    try {
+      value = std::stod(text.substr(i, j - i));
+    } catch (...) {
+      return false;
+    }
+    std::size_t k = j;
+    while (k < text.size() && ((text[k] >= 'a' && text[k] <= 'z'))) ++k;
+    const std::string unit = text.substr(j, k - j);
+    double scale = 0;
+    if (unit == "h") scale = 3600e3;
+    else if (unit == "m") scale = 60e3;
+    else if (unit == "s") scale = 1e3;
+    else if (unit == "ms") scale = 1;
+    else if (unit == "us") scale = 1e-3;
+    else if (unit == "ns") scale = 1e-6;
+    else return false;
+    total_ms += value * scale;
+    i = k;
+  }
+  out = Duration(static_cast<Duration::rep>(total_ms + 0.5));
+  return true;
+}
+
+/// Walks one YAML mapping, remembering which keys were read so unknown ones can be reported.
+class Section {
+ public:
+  Section(YAML::Node node, std::string path, const EnvLookup& env, std::vector<std::string>& warnings)
+      : node_(std::move(node)), path_(std::move(path)), env_(env), warnings_(warnings) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) {
+      throw ConfigError("config key " + display(path_) + ": expected a mapping of keys");
+    }
+  }
+
+  bool has(const std::string& key) {
+    known_.insert(key);
+    return node_ && node_.IsMap() && get(key) && !get(key).IsNull();
+  }
+
+  std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  std::string scalar(const std::string& key) {
+    const YAML::Node n = get(key);
+    if (!n.IsScalar()) throw ConfigError("config key " + key_path(key) + ": expected a single value, not a list or mapping");
+    return expand_env(n.Scalar(), env_, key_path(key));
+  }
+
+  std::string string(const std::string& key, const std::string& dflt) { return has(key) ? scalar(key) : dflt; }
+
+  std::string one_of(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed) {
+    std::string v = string(key, dflt);
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      throw ConfigError("config key " + key_path(key) + ": \"" + v + "\" is not allowed; use one of: " + join_keys(allowed));
+    }
+    return v;
+  }
+
+  std::int64_t integer(const std::string& key, std::int64_t dflt, std::int64_t min, std::int64_t max) {
+    if (!has(key)) return dflt;
+    const std::string text = scalar(key);
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size()) {
+      throw ConfigError("config key " + key_path(key) + ": expected an integer, got \"" + text + "\"");
+    }
+    if (v < min || v > max) {
+      throw ConfigError("config key " + key_path(key) + ": " + text + " is out of range; allowed " +
+                        std::to_string(min) + ".." + std::to_string(max));
+    }
+    return v;
+  }
+
+  bool boolean(const std::string& key, bool dflt) {
+    if (!has(key)) return dflt;
+    const std::string text = scalar(key);
+    if (text == "true" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "no" || text == "off") return false;
+    throw ConfigError("config key " + key_path(key) + ": expected true or false, got \"" + text + "\"");
+  }
+
+  Duration duration(const std::string& key, Duration dflt) {
+    if (!has(key)) return dflt;
+    const std::string text = scalar(key);
+    Duration d{};
+    if (!parse_duration(text, d) || d.count() < 0) {
+      throw ConfigError("config key " + key_path(key) + ": expected a duration such as 500ms, 30s, 1m or a number of seconds, got \"" +
+                        text + "\"");
+    }
+    return d;
+  }
+
+  /// A command: a string split on single spaces (no shell, no quoting), or a list used verbatim.
+  std::vector<std::string> command(const std::string& key) {
+    std::vector<std::string> argv;
+    if (!has(key)) return argv;
+    const YAML::Node n = get(key);
+    if (n.IsSequence()) {
+      for (std::size_t i = 0; i < n.size(); ++i) {
+        if (!n[i].IsScalar()) throw ConfigError("config key " + key_path(key) + "[" + std::to_string(i) + "]: expected a string");
+        argv.push_back(expand_env(n[i].Scalar(), env_, key_path(key)));
+      }
+    } else {
+      std::string text = scalar(key);
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        const std::size_t sp = text.find(' ', start);
+        std::string part = text.substr(start, sp == std::string::npos ? std::string::npos : sp - start);
+        if (!part.empty()) argv.push_back(std::move(part));
+        if (sp == std::string::npos) break;
+        start = sp + 1;
+      }
+    }
+    if (argv.empty()) throw ConfigError("config key " + key_path(key) + ": the command is empty");
+    return argv;
+  }
+
+  std::vector<std::pair<std::string, std::string>> env_map(const std::string& key) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!has(key)) return out;
+    const YAML::Node n = get(key);
+    if (!n.IsMap()) throw ConfigError("config key " + key_path(key) + ": expected a mapping of NAME: value");
+    for (const auto& kv : n) {
+      std::string name = kv.first.Scalar();
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+      if (!kv.second.IsScalar()) throw ConfigError("config key " + key_path(key) + "." + kv.first.Scalar() + ": expected a string");
+      out.emplace_back(name, expand_env(kv.second.Scalar(), env_, key_path(key) + "." + kv.first.Scalar()));
+    }
+    return out;
+  }
+
+  Section section(const std::string& key) {
+    has(key);
+    return Section(node_ ? get(key) : YAML::Node(), key_path(key), env_, warnings_);
+  }
+
+  /// Keys RoadRunner knows that we parse but do not act on yet: a warning, not an error.
+  void not_yet(const std::vector<std::string>& keys, const std::string& why) {
+    for (const auto& k : keys) {
+      if (has(k)) warnings_.push_back("config key " + key_path(k) + " is not supported yet and is ignored (" + why + ")");
+    }
+  }
+
+  /// Throws on keys that were never asked for.
+  void finish() {
+    if (!node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.Scalar();
+      if (known_.count(key)) continue;
+      std::string msg = "config key " + key_path(key) + " is unknown";
+      std::string best;
+      std::size_t best_d = 3;
+      for (const auto& k : known_) {
+        const std::size_t d = edit_distance(key, k);
+        if (d < best_d) {
+          best_d = d;
+          best = k;
+        }
+      }
+      if (!best.empty()) msg += "; did you mean " + key_path(best) + "?";
+      std::vector<std::string> all(known_.begin(), known_.end());
+      msg += " Allowed here: " + join_keys(all);
+      throw ConfigError(msg);
+    }
+  }
+
+ private:
+  YAML::Node get(const std::string& key) const {
+    const YAML::Node& n = node_;
+    return n[key];
+  }
+  static std::string display(const std::string& p) { return p.empty() ? "(root)" : p; }
+
+  YAML::Node node_;
+  std::string path_;
+  const EnvLookup& env_;
+  std::vector<std::string>& warnings_;
+  std::set<std::string> known_;
+};
+
+void apply_override(YAML::Node& root, const std::string& spec) {
+  const std::size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError("override \"" + spec + "\": expected key.path=value");
+  }
+  const std::string path = spec.substr(0, eq);
+  const std::string value = spec.substr(eq + 1);
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) {
+    if (part.empty()) throw ConfigError("override \"" + spec + "\": empty key in the path");
+    parts.push_back(part);
+  }
+  YAML::Node cur = root;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = cur[parts[i]];
+    if (!next || next.IsNull()) {
+      cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = cur[parts[i]];
+    } else if (!next.IsMap()) {
+      throw ConfigError("override \"" + spec + "\": " + parts[i] + " is not a mapping");
+    }
+    cur.reset(next);
+  }
+  YAML::Node parsed;
+  try {
+    parsed = YAML::Load(value);
+  } catch (const YAML::Exception&) {
+    parsed = YAML::Node(value);
+  }
+  if (!parsed || parsed.IsNull()) parsed = YAML::Node(value);
+  cur[parts.back()] = parsed;
+}
+
+std::pair<std::string, std::uint16_t> parse_address(const std::string& key, const std::string& addr) {
+  const std::size_t colon = addr.rfind(':');
+  if (colon == std::string::npos) {
+    throw ConfigError("config key " + key + ": \"" + addr + "\" must be host:port, for example 127.0.0.1:8080 or :8080");
+  }
+  std::string host = addr.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  const std::string port_text = addr.substr(colon + 1);
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535) {
+    throw ConfigError("config key " + key + ": port \"" + port_text + "\" must be a number 0..65535");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+PoolConfig read_pool(Section s) {
+  PoolConfig p;
+  p.command = s.command("command");
+  const auto cpus = std::max(1U, std::thread::hardware_concurrency());
+  p.num_workers = static_cast<unsigned>(s.integer("num_workers", cpus, 0, 500));
+  if (p.num_workers == 0) p.num_workers = cpus;
+  p.max_jobs = static_cast<std::uint64_t>(s.integer("max_jobs", 0, 0, INT64_MAX));
+  p.max_queue_size = static_cast<std::uint64_t>(s.integer("max_queue_size", 0, 0, INT64_MAX));
+  p.allocate_timeout = s.duration("allocate_timeout", std::chrono::seconds(60));
+  p.destroy_timeout = s.duration("destroy_timeout", std::chrono::seconds(60));
+  p.reset_timeout = s.duration("reset_timeout", std::chrono::seconds(60));
+  p.debug = s.boolean("debug", false);
+  if (p.allocate_timeout.count() == 0) throw ConfigError("config key " + s.key_path("allocate_timeout") + ": must be greater than 0");
+  s.not_yet({"supervisor", "stream_timeout", "dynamic_allocator"}, "see the supervisor issue");
+  s.finish();
+  return p;
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& source, const std::vector<std::string>& overrides,
+                    const EnvLookup& env) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError("config " + source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                      ": invalid YAML: " + e.msg);
+  }
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) throw ConfigError("config " + source + ": the top level must be a mapping of sections");
+  for (const auto& o : overrides) apply_override(root, o);
+
+  Config cfg;
+  Section top(root, "", env, cfg.warnings);
+  cfg.version = top.string("version", "3");
+  if (cfg.version != "3") {
+    throw ConfigError("config key version: \"" + cfg.version + "\" is not supported; use version: \"3\" (the .rr.yaml v3 format)");
+  }
+
+  {
+    Section s = top.section("server");
+    cfg.server.command = s.command("command");
+    cfg.server.env = s.env_map("env");
+    cfg.server.relay = s.string("relay", "pipes");
+    if (cfg.server.relay != "pipes") {
+      throw ConfigError("config key server.relay: \"" + cfg.server.relay +
+                        "\" is not supported yet; only \"pipes\" is (tcp:// and unix:// relays are planned)");
+    }
+    s.not_yet({"user", "group", "on_init", "relay_timeout"}, "planned");
+    s.finish();
+  }
+
+  if (top.has("http")) {
+    Section s = top.section("http");
+    cfg.http.enabled = true;
+    const auto [host, port] = parse_address("http.address", s.string("address", "0.0.0.0:8080"));
+    cfg.http.host = host;
+    cfg.http.port = port;
+    cfg.http.io_threads = static_cast<unsigned>(s.integer("io_threads", 1, 1, 256));
+    cfg.http.max_request_size = static_cast<std::uint64_t>(s.integer("max_request_size", 1000, 1, 1 << 20)) * 1024 * 1024;
+    cfg.http.max_header_size = static_cast<std::uint64_t>(s.integer("max_header_size", 64 * 1024, 1024, 16 << 20));
+    cfg.http.internal_error_code = static_cast<int>(s.integer("internal_error_code", 500, 400, 599));
+    cfg.http.pool = read_pool(s.section("pool"));
+    s.not_yet({"raw_body", "uploads", "middleware", "access_logs", "ssl", "http2", "http3", "fcgi", "trusted_subnets",
+               "static", "headers"},
+              "planned");
+    s.finish();
+    if (cfg.http.pool.command.empty() && cfg.server.command.empty()) {
+      throw ConfigError("config key server.command is required (for example: server.command: \"php worker.php\")");
+    }
+    if (cfg.http.pool.debug) cfg.http.pool.max_jobs = 1;
+  }
+
+  {
+    Section s = top.section("logs");
+    cfg.logs.mode = s.one_of("mode", "production", {"production", "development", "raw"});
+    cfg.logs.level = s.one_of("level", cfg.logs.mode == "development" ? "debug" : "info",
+                              {"debug", "info", "warn", "error", "panic", "fatal"});
+    cfg.logs.encoding = s.one_of("encoding", "console", {"console", "json"});
+    s.not_yet({"output", "err_output", "channels", "line_ending", "file_logger_options"}, "logs go to stderr");
+    s.finish();
+  }
+
+  top.not_yet({"rpc", "metrics", "kv", "jobs", "status", "reload", "service", "grpc", "tcp", "temporal", "centrifuge",
+               "otel", "endure", "include", "env", "redis", "amqp", "headers", "gzip", "static"},
+              "section not implemented yet");
+  top.finish();
+  if (!cfg.http.enabled) {
+    throw ConfigError("config has no http section: nothing to serve (add http.address and server.command)");
+  }
+  return cfg;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("config file " + path + " cannot be read (use -c FILE)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, overrides, env);
+}
+
+}  // namespace pivot::config

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "server/config/config.hpp"
+#include "server/http/session.hpp"
+#include "server/pool/pool.hpp"
+
+namespace pivot::http {
+
+/// Accepts HTTP connections on http.address and starts a Session for each.
+class Listener {
+ public:
+  /// Binds nothing yet.
+  Listener(asio::io_context& io, const config::HttpConfig& cfg, pool::Pool& pool, std::shared_ptr<spdlog::logger> log);
+  ~Listener();
+
+  /// Binds and listens (throws std::system_error: control path), then accepts in the background.
+  void start();
+  /// Stops accepting and closes idle connections; busy ones close after their response. Thread-safe.
+  void stop();
+  /// Waits (polling) until every session has ended or `deadline` passes.
+  asio::awaitable<void> wait_sessions(std::chrono::steady_clock::time_point deadline);
+  /// The bound port.
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// Session bookkeeping (called by sessions on their own strands).
+  void add(const std::shared_ptr<Session>& s);
+  /// Removes a finished session.
+  void remove(Session* s);
+
+ private:
+  asio::awaitable<void> accept_loop();
+
+  asio::io_context& io_;
+  const config::HttpConfig& cfg_;
+  std::shared_ptr<spdlog::logger> log_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  SessionContext ctx_;
+  std::uint16_t port_ = 0;
+  std::mutex mu_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+};
+
+}  // namespace pivot::http

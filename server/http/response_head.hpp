@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstddef>
+#include <ctime>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "protocol/http_payload.hpp"
+
+namespace pivot::http {
+
+/// The reason phrase for a status ("Not Found"); "Unknown" for unlisted codes.
+std::string_view reason_phrase(int status) noexcept;
+
+/// True for statuses that never carry a body (1xx, 204, 304).
+bool status_has_no_body(int status) noexcept;
+
+/// True when `name: value` is safe to put on the wire (a token name, no CR/LF/NUL in the value).
+bool header_is_safe(std::string_view name, std::string_view value) noexcept;
+
+/// Caches the IMF-fixdate for the current second. One per session; not thread-safe.
+class DateCache {
+ public:
+  /// "Tue, 24 Nov 2026 06:46:25 GMT" for now.
+  std::string_view now();
+
+ private:
+  std::time_t last_ = 0;
+  char buf_[40] = {};
+  std::size_t len_ = 0;
+};
+
+/// What to put around the worker's headers in the response head.
+struct ResponseHeadOptions {
+  int status = 200;                 ///< status code
+  std::size_t content_length = 0;   ///< body length (written even for HEAD)
+  bool close = false;               ///< add "Connection: close"
+  bool keep_alive_10 = false;       ///< HTTP/1.0 client that asked for keep-alive
+  std::string_view date;            ///< Date header value
+};
+
+/// Appends the status line, the worker's headers (minus the framing headers the server owns:
+/// Content-Length, Transfer-Encoding, Connection, Date, Keep-Alive), Date, Content-Length and
+/// Connection, and the blank line. Unsafe header lines are skipped and counted in the return value.
+std::size_t append_response_head(std::string& out, const ResponseHeadOptions& opts,
+                                 std::span<const protocol::HeaderField> headers);
+
+}  // namespace pivot::http

@@ -1,0 +1,111 @@
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "server/cli/app.hpp"
+#include "server/config/config_error.hpp"
+#include "server/config/loader.hpp"
+#include "server/core/version.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(pivot-server — a RoadRunner-compatible application server for long-running PHP
+
+Usage:
+  pivot-server serve [-c FILE] [-w DIR] [-o key.path=value]...
+  pivot-server --version
+  pivot-server --help
+
+Commands:
+  serve            start the HTTP server and its PHP worker pool
+
+Options:
+  -c, --config FILE     configuration file (default .pivot.yaml; a .rr.yaml works too)
+  -w, --workdir DIR     change to DIR before reading the config and starting workers
+  -o, --override K=V    override one config key, e.g. -o http.pool.num_workers=4 (repeatable)
+  -h, --help            this text
+  -v, --version         print the version
+
+Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error.
+)";
+
+int usage_error(const std::string& msg) {
+  std::cerr << "pivot-server: " << msg << "\nRun 'pivot-server --help' for usage.\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return usage_error("missing command (try: pivot-server serve -c .pivot.yaml)");
+  if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args[0] == "-v" || args[0] == "--version" || args[0] == "version") {
+    std::cout << "pivot-server " << pivot::core::kVersion << " (RoadRunner protocol " << pivot::core::kRoadRunnerCompatVersion << ")\n";
+    return 0;
+  }
+  if (args[0] != "serve") return usage_error("unknown command \"" + args[0] + "\"");
+
+  std::string config_path = ".pivot.yaml";
+  std::string workdir;
+  std::vector<std::string> overrides;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* flag) -> const std::string* {
+      if (i + 1 >= args.size()) return nullptr;
+      (void)flag;
+      return &args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "-c" || a == "--config") {
+      const auto* v = value("-c");
+      if (!v) return usage_error(a + " needs a file name");
+      config_path = *v;
+    } else if (a == "-w" || a == "--workdir") {
+      const auto* v = value("-w");
+      if (!v) return usage_error(a + " needs a directory");
+      workdir = *v;
+    } else if (a == "-o" || a == "--override") {
+      const auto* v = value("-o");
+      if (!v) return usage_error(a + " needs key.path=value");
+      overrides.push_back(*v);
+    } else if (a.rfind("-o", 0) == 0 && a.size() > 2) {
+      overrides.push_back(a.substr(2));
+    } else {
+      return usage_error("unknown option \"" + a + "\"");
+    }
+  }
+
+  if (!workdir.empty() && ::chdir(workdir.c_str()) != 0) {
+    return usage_error("cannot change to directory " + workdir + ": " + std::strerror(errno));
+  }
+  // A worker that dies makes writes to its pipe fail with EPIPE instead of killing the server.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  pivot::config::Config cfg;
+  try {
+    cfg = pivot::config::load_config(config_path, overrides, pivot::config::process_env());
+  } catch (const pivot::config::ConfigError& e) {
+    std::cerr << "pivot-server: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    return pivot::cli::App(std::move(cfg)).run();
+  } catch (const std::system_error& e) {
+    std::cerr << "pivot-server: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "pivot-server: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,467 @@
+#include "server/pool/pool.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/error.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+#include "protocol/json_reader.hpp"
+#include "protocol/json_writer.hpp"
+#include "protocol/protocol_error.hpp"
+
+namespace pivot::pool {
+
+using worker::RetireReason;
+using worker::Worker;
+using worker::WorkerState;
+namespace pf = protocol::flags;
+
+namespace {
+
+constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::string_view kStopRequest = R"({"stop":true})";
+constexpr auto kMaxStopGrace = std::chrono::seconds(10);
+
+std::string describe_status(int st) {
+  if (WIFEXITED(st)) return "exit_code=" + std::to_string(WEXITSTATUS(st));
+  if (WIFSIGNALED(st)) return "signal=" + std::to_string(WTERMSIG(st));
+  return "status=" + std::to_string(st);
+}
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  protocol::append_json_string(out, s);
+  return out;
+}
+
+}  // namespace
+
+const char* outcome_name(Outcome o) noexcept {
+  switch (o) {
+    case Outcome::Ok: return "ok";
+    case Outcome::SoftError: return "worker_error";
+    case Outcome::NoWorker: return "no_free_worker";
+    case Outcome::QueueFull: return "queue_full";
+    case Outcome::Stopping: return "pool_stopping";
+    case Outcome::Crashed: return "worker_crashed";
+    case Outcome::ProtocolError: return "protocol_error";
+    case Outcome::Timeout: return "exec_timeout";
+  }
+  return "unknown";
+}
+
+struct Pool::Waiter {
+  explicit Waiter(const Worker::Strand& s) : timer(s) {}
+  asio::steady_timer timer;
+  WorkerPtr worker;
+};
+
+Pool::Pool(asio::io_context& io, Options opts, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> worker_log)
+    : strand_(asio::make_strand(io)),
+      opts_(std::move(opts)),
+      log_(std::move(log)),
+      worker_log_(std::move(worker_log)),
+      rng_(static_cast<unsigned>(::getpid())) {
+  protocol::append_frame(stop_frame_, pf::kControl | pf::kCodecJson, {}, kStopRequest);
+}
+
+Pool::~Pool() = default;
+
+void Pool::start() {
+  asio::post(strand_, [this] { ensure_capacity(); });
+}
+
+asio::awaitable<ExecResult> Pool::exec(const std::string& frame) {
+  co_return co_await asio::co_spawn(strand_, do_exec(frame), asio::use_awaitable);
+}
+
+asio::awaitable<void> Pool::stop() { co_await asio::co_spawn(strand_, do_stop(), asio::use_awaitable); }
+
+std::uint64_t Pool::jittered_max_jobs() {
+  const std::uint64_t limit = opts_.cfg.max_jobs;
+  if (limit == 0) return 0;
+  // Up to +14 % so workers started together do not all restart together (RoadRunner does the same).
+  const std::uint64_t p = rng_() % 15;
+  return limit + limit * p / 100;
+}
+
+unsigned Pool::active_count() const {
+  unsigned n = pending_spawns_;
+  for (const auto& w : workers_) {
+    const auto s = w->state();
+    if (s == WorkerState::Starting || s == WorkerState::Idle || s == WorkerState::Busy) ++n;
+  }
+  return n;
+}
+
+void Pool::ensure_capacity() {
+  if (stopping_) return;
+  for (unsigned active = active_count(); active < opts_.cfg.num_workers; ++active) {
+    config::Duration delay{0};
+    if (boot_failures_ > 0) {
+      // Capped exponential backoff for workers that keep failing at boot: never a spin.
+      const unsigned shift = std::min(boot_failures_ - 1, 6U);
+      delay = std::min<config::Duration>(std::chrono::milliseconds(100) * (1U << shift), std::chrono::seconds(5));
+    }
+    ++pending_spawns_;
+    asio::co_spawn(strand_, spawn_one(delay), asio::detached);
+  }
+}
+
+asio::awaitable<void> Pool::spawn_one(config::Duration delay) {
+  if (delay.count() > 0) {
+    asio::steady_timer t(strand_, delay);
+    timers_.insert(&t);
+    co_await t.async_wait(kTuple);
+    timers_.erase(&t);
+  }
+  --pending_spawns_;
+  if (stopping_) co_return;
+
+  const auto& argv = opts_.cfg.command.empty() ? opts_.argv : opts_.cfg.command;
+  worker::ChildProcess child;
+  std::error_code ec;
+  if (!worker::spawn_process(argv, opts_.env, child, ec)) {
+    ++boot_failures_;
+    log_->error("event=worker_spawn_failed pool={} command={} error={} consecutive_failures={}", opts_.name, quoted(argv[0]),
+                quoted(ec.message()), boot_failures_);
+    ensure_capacity();
+    co_return;
+  }
+  auto w = std::make_shared<Worker>(strand_, child, opts_.max_frame, jittered_max_jobs());
+  workers_.push_back(w);
+  log_->debug("event=worker_spawned pool={} pid={}", opts_.name, w->pid());
+
+  asio::co_spawn(strand_, w->pump_stderr([this, w](std::string_view line) {
+                   worker_log_->info("event=worker_stderr pid={} line={}", w->pid(), quoted(line));
+                   w->remember_stderr(std::string(line));
+                 }),
+                 asio::detached);
+  asio::co_spawn(strand_, watch_exit(w), asio::detached);
+
+  // Handshake: our pid out, the worker's pid back, within allocate_timeout.
+  bool timed_out = false;
+  asio::steady_timer deadline(strand_, opts_.cfg.allocate_timeout);
+  deadline.async_wait([w, &timed_out](std::error_code e) {
+    if (!e) {
+      timed_out = true;
+      w->kill();
+    }
+  });
+  std::string hello;
+  protocol::append_frame(hello, pf::kControl | pf::kCodecJson, {}, "{\"pid\":" + std::to_string(::getpid()) + "}");
+  ec = co_await w->write(hello);
+  protocol::Frame reply;
+  if (!ec) ec = co_await w->read_frame(reply);
+  deadline.cancel();
+  std::int64_t pid = 0;
+  std::string problem;
+  if (timed_out) {
+    problem = "no handshake within allocate_timeout";
+  } else if (ec) {
+    problem = ec.message();
+  } else if (!reply.is_control()) {
+    problem = "handshake reply without the CONTROL flag";
+  } else if (!protocol::json_find_int(reply.payload, "pid", pid) || pid <= 0) {
+    problem = "handshake reply without a pid";
+  }
+  if (!problem.empty()) {
+    ++boot_failures_;
+    // Give the stderr pump a moment to collect the PHP error that explains the failure.
+    if (!w->exited) w->kill();
+    asio::steady_timer settle(strand_, std::chrono::milliseconds(20));
+    co_await settle.async_wait(kTuple);
+    log_->error("event=worker_boot_failed pool={} pid={} error={} {} stderr={} consecutive_failures={}", opts_.name, w->pid(),
+                quoted(problem), w->exited ? describe_status(w->wait_status) : std::string("exit=pending"), quoted(w->stderr_tail()),
+                boot_failures_);
+    if (w->state() == WorkerState::Starting) w->set_state(WorkerState::Stopping);
+    w->retire_reason = RetireReason::BootFailed;
+    ensure_capacity();
+    co_return;
+  }
+  if (w->state() != WorkerState::Starting) co_return;  // died or was stopped meanwhile
+  boot_failures_ = 0;
+  log_->info("event=worker_ready pool={} pid={} max_jobs={}", opts_.name, w->pid(), w->max_jobs);
+  make_available(w);
+}
+
+asio::awaitable<void> Pool::watch_exit(WorkerPtr w) {
+  const int st = co_await w->wait_exit();
+  if (st == -1 && !w->exited) co_return;  // cancelled at shutdown
+  on_exited(w);
+}
+
+void Pool::on_exited(const WorkerPtr& w) {
+  const WorkerState prev = w->state();
+  if (prev != WorkerState::Exited) w->set_state(WorkerState::Exited);
+  remove_idle(w.get());
+  workers_.erase(std::remove(workers_.begin(), workers_.end(), w), workers_.end());
+  if (prev == WorkerState::Idle || prev == WorkerState::Busy) {
+    log_->warn("event=worker_died pool={} pid={} {} was={} execs={} stderr={}", opts_.name, w->pid(), describe_status(w->wait_status),
+               worker::state_name(prev), w->num_execs, quoted(w->stderr_tail()));
+  } else {
+    log_->info("event=worker_exited pool={} pid={} {} reason={} execs={}", opts_.name, w->pid(), describe_status(w->wait_status),
+               worker::reason_name(w->retire_reason), w->num_execs);
+  }
+  if (prev != WorkerState::Starting) ensure_capacity();
+  if (w->exit_signal) w->exit_signal->cancel();
+  notify_drain();
+}
+
+void Pool::remove_idle(const Worker* w) {
+  idle_.erase(std::remove_if(idle_.begin(), idle_.end(), [w](const WorkerPtr& p) { return p.get() == w; }), idle_.end());
+}
+
+void Pool::make_available(const WorkerPtr& w) {
+  w->set_state(WorkerState::Idle);
+  if (!waiters_.empty()) {
+    Waiter* wt = waiters_.front();
+    waiters_.pop_front();
+    wt->worker = w;
+    wt->timer.cancel();
+    return;
+  }
+  idle_.push_back(w);
+}
+
+asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why) {
+  const auto deadline = std::chrono::steady_clock::now() + opts_.cfg.allocate_timeout;
+  for (;;) {
+    if (stopping_) {
+      why = Outcome::Stopping;
+      co_return nullptr;
+    }
+    while (!idle_.empty()) {
+      WorkerPtr w = std::move(idle_.back());
+      idle_.pop_back();
+      if (w->state() == WorkerState::Idle) co_return w;
+    }
+    if (opts_.cfg.max_queue_size && waiters_.size() >= opts_.cfg.max_queue_size) {
+      why = Outcome::QueueFull;
+      co_return nullptr;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      why = Outcome::NoWorker;
+      co_return nullptr;
+    }
+    Waiter wt(strand_);
+    wt.timer.expires_at(deadline);
+    waiters_.push_back(&wt);
+    co_await wt.timer.async_wait(kTuple);
+    waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), &wt), waiters_.end());
+    if (wt.worker && wt.worker->state() == WorkerState::Idle) co_return std::move(wt.worker);
+  }
+}
+
+asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame) {
+  ExecResult r;
+  for (int attempt = 0;; ++attempt) {
+    Outcome why = Outcome::NoWorker;
+    WorkerPtr w = co_await acquire(why);
+    if (!w) {
+      r.outcome = why;
+      r.error = outcome_name(why);
+      co_return r;
+    }
+    w->set_state(WorkerState::Busy);
+    ++in_flight_;
+    r.pid = w->pid();
+    if (auto ec = co_await w->write(frame)) {
+      // The worker never read the whole request, so it cannot have handled it: retry once.
+      log_failure(w, "write", ec);
+      release(w, Outcome::Crashed);
+      if (attempt == 0) continue;
+      r.outcome = Outcome::Crashed;
+      r.error = "worker closed its stdin: " + ec.message();
+      co_return r;
+    }
+    const std::error_code ec = co_await read_reply(w, r);
+    if (ec) {
+      r.outcome = ec.category() == protocol::protocol_category() ? Outcome::ProtocolError : Outcome::Crashed;
+      if (ec == protocol::ProtocolError::bad_control) r.outcome = Outcome::ProtocolError;
+      r.error = ec.message();
+      log_failure(w, "read", ec);
+      release(w, r.outcome);
+      co_return r;
+    }
+    if (r.outcome == Outcome::SoftError) {
+      release(w, Outcome::SoftError);
+      co_return r;
+    }
+    const std::string_view payload = r.frame.payload;
+    if (r.context_len == kStopRequest.size() && payload.size() == kStopRequest.size() && payload == kStopRequest) {
+      log_->info("event=worker_stop_requested pool={} pid={}", opts_.name, w->pid());
+      release(w, Outcome::Ok, true);
+      if (attempt == 0) continue;
+      r.outcome = Outcome::Crashed;
+      r.error = "two workers in a row asked to stop instead of answering";
+      co_return r;
+    }
+    release(w, Outcome::Ok);
+    co_return r;
+  }
+}
+
+asio::awaitable<std::error_code> Pool::read_reply(const WorkerPtr& w, ExecResult& r) {
+  protocol::Frame& f = r.frame;
+  if (auto ec = co_await w->read_frame(f)) co_return ec;
+  if (f.is_error()) {
+    r.outcome = Outcome::SoftError;
+    r.error = std::move(f.payload);
+    co_return std::error_code{};
+  }
+  if (f.is_control()) co_return protocol::ProtocolError::bad_control;
+  if (f.options.size() != 1) co_return protocol::ProtocolError::missing_options;
+  if (f.options[0] > f.payload.size()) co_return protocol::ProtocolError::bad_context_length;
+  r.outcome = Outcome::Ok;
+  r.context_len = f.options[0];
+  // Streamed replies (byte10 STREAM) are collected into one response until the last chunk;
+  // PINGs are answered with PONG as RoadRunner does.
+  std::uint8_t more = f.byte10;
+  while (more & protocol::stream_bits::kStream) {
+    protocol::Frame chunk;
+    if (auto ec = co_await w->read_frame(chunk)) co_return ec;
+    if (chunk.is_error()) {
+      r.outcome = Outcome::SoftError;
+      r.error = std::move(chunk.payload);
+      co_return std::error_code{};
+    }
+    if (chunk.options.size() != 1 || chunk.options[0] > chunk.payload.size()) co_return protocol::ProtocolError::missing_options;
+    f.payload.append(chunk.payload, chunk.options[0], std::string::npos);
+    more = chunk.byte10;
+    if (more & protocol::stream_bits::kPing) {
+      std::string pong;
+      protocol::append_frame(pong, 0, {}, {}, protocol::stream_bits::kPong);
+      if (auto ec = co_await w->write(pong)) co_return ec;
+    }
+  }
+  co_return std::error_code{};
+}
+
+void Pool::log_failure(const WorkerPtr& w, const char* what, const std::error_code& ec) {
+  if (ec.category() == protocol::protocol_category()) {
+    log_->error("event=worker_protocol_error pool={} pid={} op={} error={} first_bytes=\"{}\" stderr={}", opts_.name, w->pid(), what,
+                quoted(ec.message()), w->first_bytes_hex(), quoted(w->stderr_tail()));
+  } else {
+    log_->error("event=worker_io_error pool={} pid={} op={} error={} stderr={}", opts_.name, w->pid(), what, quoted(ec.message()),
+                quoted(w->stderr_tail()));
+  }
+}
+
+void Pool::release(const WorkerPtr& w, Outcome outcome, bool requested_stop) {
+  --in_flight_;
+  w->last_used = std::chrono::steady_clock::now();
+  if (outcome == Outcome::Ok || outcome == Outcome::SoftError) ++w->num_execs;
+  if (w->state() == WorkerState::Exited) {
+    notify_drain();
+    return;
+  }
+  switch (outcome) {
+    case Outcome::Ok:
+    case Outcome::SoftError:
+      if (requested_stop) {
+        retire(w, RetireReason::WorkerRequested);
+      } else if (w->max_jobs && w->num_execs >= w->max_jobs) {
+        retire(w, RetireReason::MaxJobs);
+      } else {
+        make_available(w);
+      }
+      break;
+    case Outcome::Timeout:
+      kill_worker(w, RetireReason::ExecTimeout);
+      break;
+    case Outcome::ProtocolError:
+      kill_worker(w, RetireReason::ProtocolError);
+      break;
+    default:
+      kill_worker(w, RetireReason::Crashed);
+      break;
+  }
+  notify_drain();
+}
+
+void Pool::retire(const WorkerPtr& w, RetireReason reason) {
+  if (w->state() == WorkerState::Stopping || w->state() == WorkerState::Exited) return;
+  w->retire_reason = reason;
+  remove_idle(w.get());
+  w->set_state(WorkerState::Stopping);
+  log_->info("event=worker_retire pool={} pid={} reason={} execs={}", opts_.name, w->pid(), worker::reason_name(reason), w->num_execs);
+  asio::co_spawn(strand_, stop_gracefully(w), asio::detached);
+  ensure_capacity();
+}
+
+void Pool::kill_worker(const WorkerPtr& w, RetireReason reason) {
+  if (w->state() == WorkerState::Exited) return;
+  w->retire_reason = reason;
+  remove_idle(w.get());
+  if (w->state() != WorkerState::Stopping) w->set_state(WorkerState::Stopping);
+  log_->warn("event=worker_kill pool={} pid={} reason={}", opts_.name, w->pid(), worker::reason_name(reason));
+  w->kill();
+  ensure_capacity();
+}
+
+asio::awaitable<void> Pool::stop_gracefully(WorkerPtr w) {
+  if (auto ec = co_await w->write(stop_frame_)) {
+    w->kill();
+    co_return;
+  }
+  asio::steady_timer grace(strand_, std::min<config::Duration>(opts_.cfg.destroy_timeout, kMaxStopGrace));
+  w->exit_signal = &grace;
+  if (!w->exited) co_await grace.async_wait(kTuple);
+  w->exit_signal = nullptr;
+  if (!w->exited) {
+    log_->warn("event=worker_stop_timeout pool={} pid={} action=SIGKILL", opts_.name, w->pid());
+    w->kill();
+  }
+}
+
+void Pool::notify_drain() {
+  if (drain_wait_) drain_wait_->cancel();
+}
+
+asio::awaitable<void> Pool::wait_until(std::chrono::steady_clock::time_point deadline, bool (Pool::*done)() const) {
+  while (!(this->*done)() && std::chrono::steady_clock::now() < deadline) {
+    asio::steady_timer t(strand_, deadline);
+    drain_wait_ = &t;
+    co_await t.async_wait(kTuple);
+    drain_wait_ = nullptr;
+  }
+}
+
+bool Pool::drained() const { return in_flight_ == 0; }
+
+bool Pool::all_exited() const { return workers_.empty(); }
+
+asio::awaitable<void> Pool::do_stop() {
+  if (stopping_) co_return;
+  stopping_ = true;
+  log_->info("event=pool_stopping pool={} in_flight={} workers={}", opts_.name, in_flight_, workers_.size());
+  for (Waiter* wt : waiters_) wt->timer.cancel();
+  for (asio::steady_timer* t : timers_) t->cancel();
+
+  co_await wait_until(std::chrono::steady_clock::now() + opts_.cfg.destroy_timeout, &Pool::drained);
+  if (in_flight_ > 0) {
+    log_->warn("event=pool_destroy_timeout pool={} in_flight={} action=SIGKILL", opts_.name, in_flight_);
+  }
+  const std::vector<WorkerPtr> all = workers_;
+  for (const auto& w : all) {
+    if (w->state() == WorkerState::Idle) {
+      retire(w, RetireReason::Shutdown);
+    } else if (w->state() == WorkerState::Starting || w->state() == WorkerState::Busy) {
+      kill_worker(w, RetireReason::Shutdown);
+    }
+  }
+  const auto grace = std::min<config::Duration>(opts_.cfg.destroy_timeout, kMaxStopGrace) + std::chrono::seconds(1);
+  co_await wait_until(std::chrono::steady_clock::now() + grace, &Pool::all_exited);
+  for (const auto& w : workers_) w->kill();
+  co_await wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(2), &Pool::all_exited);
+  log_->info("event=pool_stopped pool={} remaining={}", opts_.name, workers_.size());
+}
+
+}  // namespace pivot::pool

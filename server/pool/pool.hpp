@@ -1,0 +1,100 @@
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <deque>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server/config/config.hpp"
+#include "server/pool/outcome.hpp"
+#include "server/worker/worker.hpp"
+
+namespace pivot::pool {
+
+/// A supervised set of long-lived PHP workers executing one payload frame at a time each.
+/// Knows nothing about HTTP. All state lives on the pool's strand; `exec` and `stop` may be
+/// awaited from any executor.
+class Pool {
+ public:
+  /// How to start and bound the workers.
+  struct Options {
+    std::string name;                     ///< plugin name for logs ("http")
+    config::PoolConfig cfg;               ///< limits and timeouts
+    std::vector<std::string> argv;        ///< worker command
+    std::vector<std::string> env;         ///< full environment, "KEY=value"
+    std::size_t max_frame = 1ULL << 31;   ///< largest reply payload accepted
+  };
+
+  /// Creates the pool; no worker starts until `start()`.
+  Pool(asio::io_context& io, Options opts, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> worker_log);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// Spawns `num_workers` workers in the background (thread-safe).
+  void start();
+
+  /// Runs a prepared request frame (header, one option, payload) on a worker and returns the reply.
+  /// On a worker's stop request the frame is retried once on another worker.
+  asio::awaitable<ExecResult> exec(const std::string& frame);
+
+  /// Graceful stop: refuse new work, let in-flight executions finish (bounded by destroy_timeout),
+  /// send the stop frame to every worker, SIGKILL what is left.
+  asio::awaitable<void> stop();
+
+  /// The pool name used in logs ("http").
+  const std::string& name() const noexcept { return opts_.name; }
+
+ private:
+  using WorkerPtr = std::shared_ptr<worker::Worker>;
+  struct Waiter;
+
+  asio::awaitable<ExecResult> do_exec(const std::string& frame);
+  asio::awaitable<WorkerPtr> acquire(Outcome& why);
+  asio::awaitable<std::error_code> read_reply(const WorkerPtr& w, ExecResult& r);
+  void release(const WorkerPtr& w, Outcome outcome, bool requested_stop = false);
+  void make_available(const WorkerPtr& w);
+  void retire(const WorkerPtr& w, worker::RetireReason reason);
+  void kill_worker(const WorkerPtr& w, worker::RetireReason reason);
+  void ensure_capacity();
+  asio::awaitable<void> spawn_one(config::Duration delay);
+  asio::awaitable<void> watch_exit(WorkerPtr w);
+  asio::awaitable<void> stop_gracefully(WorkerPtr w);
+  asio::awaitable<void> do_stop();
+  void on_exited(const WorkerPtr& w);
+  void remove_idle(const worker::Worker* w);
+  void log_failure(const WorkerPtr& w, const char* what, const std::error_code& ec);
+  std::uint64_t jittered_max_jobs();
+  unsigned active_count() const;
+  void notify_drain();
+  asio::awaitable<void> wait_until(std::chrono::steady_clock::time_point deadline, bool (Pool::*done)() const);
+  bool drained() const;
+  bool all_exited() const;
+
+  worker::Worker::Strand strand_;
+  Options opts_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> worker_log_;
+  std::vector<WorkerPtr> workers_;
+  std::vector<WorkerPtr> idle_;            // LIFO: the hottest worker is reused first
+  std::deque<Waiter*> waiters_;            // FIFO
+  std::set<asio::steady_timer*> timers_;   // pending spawn delays, cancelled on stop
+  asio::steady_timer* drain_wait_ = nullptr;  // do_stop's wait, cancelled on every release and exit
+  unsigned pending_spawns_ = 0;
+  unsigned boot_failures_ = 0;
+  std::size_t in_flight_ = 0;
+  bool stopping_ = false;
+  std::string stop_frame_;
+  std::minstd_rand rng_;
+};
+
+}  // namespace pivot::pool

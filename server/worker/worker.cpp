@@ -1,0 +1,155 @@
+#include "server/worker/worker.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/write.hpp>
+#include <cassert>
+#include <cerrno>
+
+namespace pivot::worker {
+namespace {
+
+constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr std::size_t kFirstBytes = 64;
+constexpr std::size_t kStderrTail = 10;
+
+}  // namespace
+
+std::string_view state_name(WorkerState s) noexcept {
+  switch (s) {
+    case WorkerState::Starting: return "inactive";
+    case WorkerState::Idle: return "ready";
+    case WorkerState::Busy: return "working";
+    case WorkerState::Stopping: return "stopping";
+    case WorkerState::Exited: return "stopped";
+  }
+  return "invalid";
+}
+
+std::string_view reason_name(RetireReason r) noexcept {
+  switch (r) {
+    case RetireReason::None: return "none";
+    case RetireReason::MaxJobs: return "max_jobs";
+    case RetireReason::Ttl: return "ttl";
+    case RetireReason::IdleTtl: return "idle_ttl";
+    case RetireReason::Memory: return "max_worker_memory";
+    case RetireReason::WorkerRequested: return "worker_requested";
+    case RetireReason::Reset: return "reset";
+    case RetireReason::ExecTimeout: return "exec_ttl";
+    case RetireReason::Crashed: return "crashed";
+    case RetireReason::ProtocolError: return "protocol_error";
+    case RetireReason::BootFailed: return "boot_failed";
+    case RetireReason::Shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+Worker::Worker(Strand strand, const ChildProcess& child, std::size_t max_frame, std::uint64_t jobs_limit)
+    : max_jobs(jobs_limit),
+      created(Clock::now()),
+      last_used(created),
+      created_unix_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count()),
+      pid_(child.pid),
+      stdin_(strand, child.stdin_fd),
+      stdout_(strand, child.stdout_fd),
+      stderr_(strand, child.stderr_fd),
+      pidfd_(strand, child.pidfd),
+      decoder_(max_frame),
+      rbuf_(kReadBuffer) {}
+
+Worker::~Worker() {
+  if (!exited) {
+    kill();
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+  }
+}
+
+void Worker::set_state(WorkerState next) noexcept {
+  [[maybe_unused]] bool legal = false;
+  switch (state_) {
+    case WorkerState::Starting: legal = next == WorkerState::Idle || next == WorkerState::Stopping || next == WorkerState::Exited; break;
+    case WorkerState::Idle: legal = next == WorkerState::Busy || next == WorkerState::Stopping || next == WorkerState::Exited; break;
+    case WorkerState::Busy: legal = next == WorkerState::Idle || next == WorkerState::Stopping || next == WorkerState::Exited; break;
+    case WorkerState::Stopping: legal = next == WorkerState::Exited; break;
+    case WorkerState::Exited: legal = false; break;
+  }
+  assert(legal && "illegal worker state transition");
+  state_ = next;
+}
+
+asio::awaitable<std::error_code> Worker::write(std::string_view bytes) {
+  auto [ec, n] = co_await asio::async_write(stdin_, asio::buffer(bytes.data(), bytes.size()),
+                                            asio::experimental::as_tuple(asio::use_awaitable));
+  (void)n;
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> Worker::read_frame(protocol::Frame& out) {
+  decoder_.reset();
+  first_bytes_.clear();
+  for (;;) {
+    if (rbuf_pos_ < rbuf_end_) {
+      const std::string_view chunk(rbuf_.data() + rbuf_pos_, rbuf_end_ - rbuf_pos_);
+      if (first_bytes_.size() < kFirstBytes) first_bytes_.append(chunk.substr(0, kFirstBytes - first_bytes_.size()));
+      std::error_code ec;
+      rbuf_pos_ += decoder_.feed(chunk, ec);
+      if (ec) co_return ec;
+      if (decoder_.done()) {
+        out = std::move(decoder_.frame());
+        co_return std::error_code{};
+      }
+    }
+    auto [ec, n] = co_await stdout_.async_read_some(asio::buffer(rbuf_), asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) co_return ec;
+    rbuf_pos_ = 0;
+    rbuf_end_ = n;
+  }
+}
+
+asio::awaitable<int> Worker::wait_exit() {
+  auto [ec] = co_await pidfd_.async_wait(asio::posix::descriptor_base::wait_read, asio::experimental::as_tuple(asio::use_awaitable));
+  int st = 0;
+  pid_t r;
+  do {
+    // After a cancelled wait (shutdown) only reap what has already exited: never block the loop.
+    r = ::waitpid(pid_, &st, ec ? WNOHANG : 0);
+  } while (r < 0 && errno == EINTR);
+  if (r <= 0) co_return -1;
+  exited = true;
+  wait_status = st;
+  co_return st;
+}
+
+void Worker::kill() noexcept {
+  if (!exited) signal_group(pid_, SIGKILL);
+}
+
+std::string Worker::first_bytes_hex() const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : first_bytes_) {
+    if (!out.empty()) out.push_back(' ');
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xF]);
+  }
+  return out;
+}
+
+std::string Worker::stderr_tail() const {
+  std::string out;
+  for (const auto& l : stderr_tail_) {
+    if (!out.empty()) out += " | ";
+    out += l;
+  }
+  return out;
+}
+
+void Worker::remember_stderr(std::string line) {
+  if (stderr_tail_.size() == kStderrTail) stderr_tail_.pop_front();
+  stderr_tail_.push_back(std::move(line));
+}
+
+}  // namespace pivot::worker

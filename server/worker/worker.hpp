@@ -1,0 +1,103 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/readable_pipe.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/io_context.hpp>
+#include <asio/writable_pipe.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "protocol/frame.hpp"
+#include "protocol/frame_decoder.hpp"
+#include "server/worker/process.hpp"
+
+namespace pivot::worker {
+
+/// The worker state machine: Starting -> Idle <-> Busy -> Stopping -> Exited (any state may
+/// reach Exited when the process dies).
+enum class WorkerState { Starting, Idle, Busy, Stopping, Exited };
+
+/// Why a worker is being replaced.
+enum class RetireReason { None, MaxJobs, Ttl, IdleTtl, Memory, WorkerRequested, Reset, ExecTimeout, Crashed, ProtocolError, BootFailed, Shutdown };
+
+/// Name of a state for logs and the informer ("ready", "working", ...).
+std::string_view state_name(WorkerState s) noexcept;
+/// Name of a retire reason for logs.
+std::string_view reason_name(RetireReason r) noexcept;
+
+/// One PHP worker process and its pipes. Every member is used only on the pool's strand.
+class Worker {
+ public:
+  using Strand = asio::strand<asio::io_context::executor_type>;
+  using Clock = std::chrono::steady_clock;
+
+  /// Takes ownership of the child's fds. `max_frame` bounds reply payloads.
+  Worker(Strand strand, const ChildProcess& child, std::size_t max_frame, std::uint64_t max_jobs);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// The process id.
+  pid_t pid() const noexcept { return pid_; }
+  /// Current state.
+  WorkerState state() const noexcept { return state_; }
+  /// Moves to `next`; asserts that the transition is legal.
+  void set_state(WorkerState next) noexcept;
+
+  /// Writes `bytes` to the worker's stdin in one gather write.
+  asio::awaitable<std::error_code> write(std::string_view bytes);
+  /// Reads one whole frame from stdout into `out` (CRC verified).
+  asio::awaitable<std::error_code> read_frame(protocol::Frame& out);
+  /// Reads stderr until EOF, calling `on_line` for each line (lines over 8 KiB are split).
+  template <class OnLine>
+  asio::awaitable<void> pump_stderr(OnLine on_line);
+  /// Waits until the process exits (pidfd readable), then reaps it; returns the wait status.
+  asio::awaitable<int> wait_exit();
+
+  /// SIGKILLs the process group.
+  void kill() noexcept;
+  /// Hex dump of the first bytes of the last frame read (for protocol error reports).
+  std::string first_bytes_hex() const;
+  /// The last stderr lines, oldest first, joined with " | ".
+  std::string stderr_tail() const;
+  /// Remembers a stderr line for crash reports.
+  void remember_stderr(std::string line);
+
+  std::uint64_t num_execs = 0;        ///< completed executions
+  std::uint64_t max_jobs = 0;         ///< this worker's limit after jitter (0 = unlimited)
+  Clock::time_point created;          ///< spawn time
+  Clock::time_point last_used;        ///< last release time
+  std::int64_t created_unix_ns = 0;   ///< spawn time, wall clock, for the informer
+  bool leased = false;                ///< an exec currently holds this worker
+  bool exited = false;                ///< the process has been reaped
+  int wait_status = 0;                ///< waitpid status once exited
+  RetireReason retire_reason = RetireReason::None;  ///< why it is stopping
+  asio::steady_timer* exit_signal = nullptr;        ///< a wait to cancel when the process is reaped
+
+ private:
+  pid_t pid_;
+  WorkerState state_ = WorkerState::Starting;
+  asio::writable_pipe stdin_;
+  asio::readable_pipe stdout_;
+  asio::readable_pipe stderr_;
+  asio::posix::stream_descriptor pidfd_;
+  protocol::FrameDecoder decoder_;
+  std::vector<char> rbuf_;
+  std::size_t rbuf_pos_ = 0;
+  std::size_t rbuf_end_ = 0;
+  std::string first_bytes_;
+  std::deque<std::string> stderr_tail_;
+};
+
+}  // namespace pivot::worker
+
+#include "server/worker/worker_impl.hpp"
