@@ -128,6 +128,7 @@ RequestParser::RequestParser(std::uint64_t max_header_bytes, std::uint64_t max_b
 RequestParser::~RequestParser() = default;
 
 int RequestParser::fail(int status, std::string reason) {
+  user_failed_ = true;
   error_status_ = status;
   error_reason_ = std::move(reason);
   return HPE_USER;
@@ -166,7 +167,7 @@ std::size_t RequestParser::feed(std::string_view data, Status& status) {
     }
     return used;
   }
-  if (err != HPE_USER) {
+  if (!user_failed_) {
     error_status_ = 400;
     error_reason_ = std::string(llhttp_errno_name(err)) + ": " + llhttp_get_error_reason(parser_.get());
   }

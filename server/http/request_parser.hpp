@@ -64,6 +64,7 @@ class RequestParser {
   bool has_content_length_ = false;
   bool has_transfer_encoding_ = false;
   bool paused_for_continue_ = false;
+  bool user_failed_ = false;  // a limit callback set error_status_
   std::uint64_t header_bytes_ = 0;
   std::uint64_t max_header_bytes_;
   std::uint64_t max_body_bytes_;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian 12's archive. Idempotent: when everything
+# is already installed it does nothing (no apt-get update, no network).
+set -euo pipefail
+
+packages=(
+  # build
+  g++ make cmake pkg-config
+  libasio-dev node-llhttp nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev catch2
+  # PHP workers and their tests
+  php8.2-cli php-nyholm-psr7 php-psr-http-message php-psr-http-factory phpunit
+  # integration tests
+  curl procps coreutils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}; run as root (or: sudo $0)" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

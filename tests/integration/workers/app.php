@@ -1,0 +1,88 @@
+<?php
+
+/**
+ * The integration-test worker: one route per behaviour the server must handle.
+ * Built on our php-worker library exactly as an application would be.
+ */
+
+declare(strict_types=1);
+
+require __DIR__ . '/../../../php-worker/autoload.php';
+
+use Pivot\Worker\Http\HttpWorker;
+use Pivot\Worker\Worker;
+
+$worker = Worker::create();
+$http = new HttpWorker($worker);
+
+while (($req = $http->waitRequest()) !== null) {
+    parse_str($req->rawQuery, $q);
+    switch ($req->path) {
+        case '/echo':
+            $http->respond(200, json_encode([
+                'method' => $req->method,
+                'uri' => $req->uri,
+                'path' => $req->path,
+                'rawQuery' => $req->rawQuery,
+                'query' => $req->query,
+                'headers' => $req->headers,
+                'cookies' => $req->cookies,
+                'body' => $req->body,
+                'bodyLength' => strlen($req->body),
+                'bodyMd5' => md5($req->body),
+                'protocol' => $req->protocol,
+                'remoteAddr' => $req->remoteAddr,
+            ], JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES), ['Content-Type' => ['application/json']]);
+            break;
+        case '/pid':
+            $http->respond(200, (string) getmypid());
+            break;
+        case '/env':
+            $http->respond(200, json_encode([
+                'RR_MODE' => getenv('RR_MODE'),
+                'RR_RELAY' => getenv('RR_RELAY'),
+                'RR_VERSION' => getenv('RR_VERSION'),
+                'APP_GREETING' => getenv('APP_GREETING'),
+            ], JSON_THROW_ON_ERROR));
+            break;
+        case '/crash':
+            exit(3);
+        case '/error':
+            $worker->error('boom from the worker');
+            break;
+        case '/sleep':
+            usleep(((int) ($q['ms'] ?? 100)) * 1000);
+            $http->respond(200, 'slept ' . getmypid());
+            break;
+        case '/big':
+            $http->respond(200, str_repeat('x', (int) ($q['bytes'] ?? 1048576)), ['Content-Type' => ['application/octet-stream']]);
+            break;
+        case '/garbage':
+            fwrite(STDOUT, "Warning: this is not a goridge frame at all\n");
+            fflush(STDOUT);
+            usleep(200000);
+            break;
+        case '/stdout':
+            echo "stray echo output that must not corrupt the protocol\n";
+            $http->respond(200, 'survived echo');
+            break;
+        case '/stderr':
+            fwrite(STDERR, "first stderr line\nsecond stderr line\n");
+            $http->respond(200, 'logged');
+            break;
+        case '/stop':
+            $marker = (string) ($q['marker'] ?? '');
+            if ($marker !== '' && !file_exists($marker)) {
+                touch($marker);
+                $worker->stop();
+                exit(0);
+            }
+            $http->respond(200, 'answered by ' . getmypid());
+            break;
+        case '/status':
+            $http->respond((int) ($q['code'] ?? 200), 'status', ['X-Custom' => ['a', 'b']]);
+            break;
+        default:
+            $http->respond(200, "Hello from " . getmypid() . "\n", ['Content-Type' => ['text/plain']]);
+    }
+}

@@ -1,0 +1,154 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "server/config/config_error.hpp"
+#include "server/config/env_expand.hpp"
+#include "server/config/loader.hpp"
+
+using namespace pivot::config;
+using Catch::Matchers::Contains;
+
+namespace {
+
+EnvLookup fake_env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Config parse(const std::string& yaml, const std::vector<std::string>& overrides = {}, std::map<std::string, std::string> env = {}) {
+  return parse_config(yaml, "test.yaml", overrides, fake_env(std::move(env)));
+}
+
+const char* kMinimal = R"(
+version: "3"
+server:
+  command: "php worker.php"
+http:
+  address: 127.0.0.1:8080
+)";
+
+}  // namespace
+
+TEST_CASE("a minimal .rr.yaml gets RoadRunner's defaults", "[config]") {
+  const Config c = parse(kMinimal);
+  CHECK(c.server.command == std::vector<std::string>{"php", "worker.php"});
+  CHECK(c.server.relay == "pipes");
+  CHECK(c.http.host == "127.0.0.1");
+  CHECK(c.http.port == 8080);
+  CHECK(c.http.pool.num_workers >= 1);
+  CHECK(c.http.pool.max_jobs == 0);
+  CHECK(c.http.pool.allocate_timeout == std::chrono::seconds(60));
+  CHECK(c.http.pool.destroy_timeout == std::chrono::seconds(60));
+  CHECK(c.http.max_request_size == 1000ULL * 1024 * 1024);
+  CHECK(c.logs.level == "info");
+  CHECK(c.logs.encoding == "console");
+}
+
+TEST_CASE("every supported key is read", "[config]") {
+  const Config c = parse(R"(
+version: "3"
+server:
+  command: ["php", "-d", "memory_limit=256M", "worker.php"]
+  env:
+    app_env: prod
+    DSN: "${DB_DSN:-sqlite::memory:}"
+  relay: pipes
+http:
+  address: ":9000"
+  io_threads: 2
+  max_request_size: 5
+  internal_error_code: 503
+  pool:
+    num_workers: 3
+    max_jobs: 100
+    max_queue_size: 10
+    allocate_timeout: 500ms
+    destroy_timeout: 1m30s
+    reset_timeout: 2
+logs:
+  level: debug
+  encoding: json
+)");
+  CHECK(c.server.command.size() == 4);
+  CHECK(c.server.command[2] == "memory_limit=256M");
+  REQUIRE(c.server.env.size() == 2);
+  CHECK(c.server.env[0] == std::pair<std::string, std::string>{"APP_ENV", "prod"});
+  CHECK(c.server.env[1].second == "sqlite::memory:");
+  CHECK(c.http.host == "0.0.0.0");
+  CHECK(c.http.port == 9000);
+  CHECK(c.http.io_threads == 2);
+  CHECK(c.http.max_request_size == 5ULL * 1024 * 1024);
+  CHECK(c.http.internal_error_code == 503);
+  CHECK(c.http.pool.num_workers == 3);
+  CHECK(c.http.pool.max_jobs == 100);
+  CHECK(c.http.pool.max_queue_size == 10);
+  CHECK(c.http.pool.allocate_timeout == std::chrono::milliseconds(500));
+  CHECK(c.http.pool.destroy_timeout == std::chrono::seconds(90));
+  CHECK(c.http.pool.reset_timeout == std::chrono::seconds(2));
+  CHECK(c.logs.level == "debug");
+  CHECK(c.logs.encoding == "json");
+}
+
+TEST_CASE("${VAR} and ${VAR:-default} are expanded in every string", "[config]") {
+  const EnvLookup env = fake_env({{"PORT", "9001"}, {"EMPTY", ""}});
+  CHECK(expand_env("127.0.0.1:${PORT}", env, "k") == "127.0.0.1:9001");
+  CHECK(expand_env("${MISSING:-x}", env, "k") == "x");
+  CHECK(expand_env("${EMPTY:-fallback}", env, "k") == "fallback");
+  CHECK(expand_env("$PORT/$$", env, "k") == "9001/$");
+  CHECK_THROWS_WITH(expand_env("${PORT", env, "http.address"), Contains("http.address") && Contains("unterminated"));
+  const Config c = parse("server: {command: \"php ${SCRIPT:-w.php}\"}\nhttp: {address: \"127.0.0.1:${PORT}\"}", {}, {{"PORT", "7001"}});
+  CHECK(c.http.port == 7001);
+  CHECK(c.server.command[1] == "w.php");
+}
+
+TEST_CASE("-o overrides set nested keys before validation", "[config]") {
+  const Config c = parse(kMinimal, {"http.pool.num_workers=7", "http.address=127.0.0.1:1234", "server.command=php other.php"});
+  CHECK(c.http.pool.num_workers == 7);
+  CHECK(c.http.port == 1234);
+  CHECK(c.server.command[1] == "other.php");
+  CHECK_THROWS_WITH(parse(kMinimal, {"nonsense"}), Contains("key.path=value"));
+}
+
+TEST_CASE("config errors name the key path and what is allowed", "[config]") {
+  CHECK_THROWS_AS(parse(std::string(kMinimal) + "  pool: {num_wrkers: 2}\n"), ConfigError);
+  CHECK_THROWS_WITH(parse(std::string(kMinimal) + "  pool: {num_wrkers: 2}\n"),
+                    Contains("http.pool.num_wrkers") && Contains("did you mean http.pool.num_workers"));
+  CHECK_THROWS_WITH(parse(std::string(kMinimal) + "  pool: {num_workers: lots}\n"),
+                    Contains("http.pool.num_workers") && Contains("integer"));
+  CHECK_THROWS_WITH(parse(std::string(kMinimal) + "  pool: {allocate_timeout: soon}\n"),
+                    Contains("http.pool.allocate_timeout") && Contains("duration"));
+  CHECK_THROWS_WITH(parse(std::string(kMinimal) + "logs: {encoding: xml}\n"), Contains("logs.encoding") && Contains("console, json"));
+  CHECK_THROWS_WITH(parse("server: {command: php w.php, relay: \"tcp://127.0.0.1:7000\"}\nhttp: {address: \":1\"}"),
+                    Contains("server.relay") && Contains("not supported yet"));
+  CHECK_THROWS_WITH(parse("version: \"2.7\"\n"), Contains("version"));
+  CHECK_THROWS_WITH(parse("http: {address: \"127.0.0.1:1\"}"), Contains("server.command"));
+  CHECK_THROWS_WITH(parse("server: {command: php w.php}\nhttp: {address: nope}"), Contains("http.address"));
+  CHECK_THROWS_WITH(parse("server: [1, 2"), Contains("test.yaml:"));
+  CHECK_THROWS_WITH(parse("bogus: 1\n" + std::string(kMinimal)), Contains("bogus") && Contains("unknown"));
+}
+
+TEST_CASE("RoadRunner sections we do not implement yet are warnings, not errors", "[config]") {
+  const Config c = parse(std::string(kMinimal) + "rpc:\n  listen: tcp://127.0.0.1:6001\n");
+  REQUIRE(c.warnings.size() == 1);
+  CHECK_THAT(c.warnings[0], Contains("rpc"));
+}
+
+TEST_CASE("pool.debug forces max_jobs 1", "[config]") {
+  const Config c = parse(std::string(kMinimal) + "  pool: {debug: true, max_jobs: 50}\n");
+  CHECK(c.http.pool.debug);
+  CHECK(c.http.pool.max_jobs == 1);
+}
+
+TEST_CASE("the shipped configs parse: reference, minimal and examples", "[config]") {
+  for (const char* rel : {"/config/reference.yaml", "/config/pivot.yaml", "/examples/hello/.pivot.yaml", "/examples/psr7/.pivot.yaml"}) {
+    INFO(rel);
+    Config c;
+    REQUIRE_NOTHROW(c = load_config(std::string(PIVOT_SOURCE_DIR) + rel, {}, fake_env({})));
+    CHECK(c.warnings.empty());
+    CHECK_FALSE(c.server.command.empty());
+  }
+}

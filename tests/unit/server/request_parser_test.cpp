@@ -1,0 +1,119 @@
+#include <catch2/catch.hpp>
+
+#include "server/http/request_parser.hpp"
+
+using pivot::http::RequestParser;
+using Status = RequestParser::Status;
+
+namespace {
+
+Status feed_all(RequestParser& p, std::string_view data, std::size_t& used) {
+  Status st = Status::need_more;
+  used = p.feed(data, st);
+  return st;
+}
+
+}  // namespace
+
+TEST_CASE("a simple GET", "[http][parser]") {
+  RequestParser p(8192, 1024);
+  std::size_t used = 0;
+  const std::string_view req = "GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\nx-a: 2\r\n\r\n";
+  REQUIRE(feed_all(p, req, used) == Status::complete);
+  CHECK(used == req.size());
+  auto& r = p.request();
+  CHECK(r.method == "GET");
+  CHECK(r.target == "/a?b=1");
+  CHECK(r.host == "example.com");
+  REQUIRE(r.headers.size() == 2);
+  CHECK(r.headers[0].name == "X-A");
+  CHECK(r.headers[1].name == "X-A");
+  CHECK(r.headers[1].value == "2");
+  CHECK(r.keep_alive);
+}
+
+TEST_CASE("pipelined requests are returned one at a time", "[http][parser]") {
+  RequestParser p(8192, 1024);
+  const std::string data = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::string_view rest = data;
+  std::vector<std::string> targets;
+  while (!rest.empty()) {
+    Status st = Status::need_more;
+    const std::size_t used = p.feed(rest, st);
+    REQUIRE(st == Status::complete);
+    targets.push_back(p.request().target);
+    if (p.request().target == "/2") CHECK(p.request().body == "abc");
+    rest.remove_prefix(used);
+    p.resume();
+  }
+  CHECK(targets == std::vector<std::string>{"/1", "/2", "/3"});
+}
+
+TEST_CASE("chunked bodies are decoded, split anywhere", "[http][parser]") {
+  const std::string data = "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  RequestParser p(8192, 1024);
+  Status st = Status::need_more;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    p.feed(std::string_view(data).substr(i, 1), st);
+    if (i + 1 < data.size()) REQUIRE(st == Status::need_more);
+  }
+  REQUIRE(st == Status::complete);
+  CHECK(p.request().body == "hello world");
+}
+
+TEST_CASE("Content-Length together with Transfer-Encoding is rejected", "[http][parser]") {
+  RequestParser p(8192, 1024);
+  std::size_t used = 0;
+  CHECK(feed_all(p, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", used) == Status::error);
+  CHECK(p.error_status() == 400);
+}
+
+TEST_CASE("limits give 431 and 413", "[http][parser]") {
+  std::size_t used = 0;
+  {
+    RequestParser p(64, 1024);
+    CHECK(feed_all(p, "GET / HTTP/1.1\r\nHost: h\r\nX-Long: " + std::string(100, 'a') + "\r\n\r\n", used) == Status::error);
+    CHECK(p.error_status() == 431);
+  }
+  {
+    RequestParser p(8192, 10);
+    CHECK(feed_all(p, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", used) == Status::error);
+    CHECK(p.error_status() == 413);
+  }
+  {
+    RequestParser p(8192, 10);
+    CHECK(feed_all(p, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n", used) == Status::error);
+    CHECK(p.error_status() == 413);
+  }
+}
+
+TEST_CASE("malformed requests give 400", "[http][parser]") {
+  std::size_t used = 0;
+  RequestParser p(8192, 1024);
+  CHECK(feed_all(p, "HELLO\r\n\r\n", used) == Status::error);
+  CHECK(p.error_status() == 400);
+  RequestParser q(8192, 1024);
+  CHECK(feed_all(q, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", used) == Status::error);
+}
+
+TEST_CASE("Expect: 100-continue pauses before the body", "[http][parser]") {
+  RequestParser p(8192, 1024);
+  std::size_t used = 0;
+  const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n";
+  REQUIRE(feed_all(p, head + "ok", used) == Status::expect_continue);
+  CHECK(used == head.size());
+  p.resume();
+  REQUIRE(feed_all(p, "ok", used) == Status::complete);
+  CHECK(p.request().body == "ok");
+}
+
+TEST_CASE("HTTP/1.0 and Connection: close end keep-alive", "[http][parser]") {
+  std::size_t used = 0;
+  RequestParser p(8192, 1024);
+  REQUIRE(feed_all(p, "GET / HTTP/1.0\r\n\r\n", used) == Status::complete);
+  CHECK_FALSE(p.request().keep_alive);
+  CHECK(p.request().version_minor == 0);
+  RequestParser q(8192, 1024);
+  REQUIRE(feed_all(q, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", used) == Status::complete);
+  CHECK_FALSE(q.request().keep_alive);
+}
