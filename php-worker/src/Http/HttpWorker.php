@@ -1,0 +1,186 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Pivot\Worker\Http;
+
+use Pivot\Worker\Payload;
+use Pivot\Worker\Worker;
+
+/**
+ * HTTP on top of {@see Worker}: decodes the JSON request context and encodes the JSON response
+ * context ({"status":…,"headers":{…}}).
+ *
+ *     $http = new HttpWorker(Worker::create());
+ *     while ($request = $http->waitRequest()) {
+ *         $http->respond(200, 'Hello', ['Content-Type' => 'text/plain']);
+ *     }
+ */
+final class HttpWorker
+{
+    public function __construct(private readonly Worker $worker)
+    {
+    }
+
+    public function getWorker(): Worker
+    {
+        return $this->worker;
+    }
+
+    /**
+     * The next request, or null when the worker must stop.
+     *
+     * @throws BadRequestException when the request context is not valid JSON; the request is still
+     *         pending and must be answered (e.g. with the worker's error())
+     */
+    public function waitRequest(): ?Request
+    {
+        $payload = $this->worker->waitPayload();
+        if ($payload === null || ($payload->header === '' && $payload->body === '')) {
+            return null;
+        }
+
+        try {
+            $context = json_decode($payload->header, true, 512, \JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw new BadRequestException('Invalid HTTP request context: ' . $e->getMessage(), 0, $e);
+        }
+        if (!is_array($context)) {
+            throw new BadRequestException('Invalid HTTP request context: JSON object expected');
+        }
+
+        return self::createRequest($context, $payload->body);
+    }
+
+    /**
+     * Sends the response.
+     *
+     * @param array<string, string|int|float|\Stringable|array<array-key, string|int|float|\Stringable>> $headers
+     *        name => value or list of values
+     *
+     * @throws \JsonException when a header is not valid UTF-8
+     */
+    public function respond(int $status, string $body = '', array $headers = []): void
+    {
+        if ($status >= 100 && $status < 200 && $body !== '') {
+            throw new \InvalidArgumentException('A response with an informational (1xx) status cannot have a body');
+        }
+        $this->worker->respond(new Payload(self::encodeResponseContext($status, $headers), $body));
+    }
+
+    /**
+     * The JSON response context: {"status":200,"headers":{"Name":["value",…]}}, headers {} when none.
+     *
+     * @param array<array-key, mixed> $headers
+     *
+     * @throws \JsonException
+     */
+    public static function encodeResponseContext(int $status, array $headers = []): string
+    {
+        $normalized = [];
+        foreach ($headers as $name => $values) {
+            $name = (string) $name;
+            if ($name === '') {
+                continue;
+            }
+            $list = [];
+            foreach (is_array($values) ? $values : [$values] as $value) {
+                $list[] = is_string($value) ? $value : self::stringify($value);
+            }
+            if ($list !== []) {
+                $normalized[$name] = $list;
+            }
+        }
+
+        return json_encode(
+            ['status' => $status, 'headers' => $normalized === [] ? new \stdClass() : $normalized],
+            \JSON_THROW_ON_ERROR | \JSON_UNESCAPED_SLASHES | \JSON_UNESCAPED_UNICODE
+        );
+    }
+
+    /**
+     * @param array<array-key, mixed> $context
+     */
+    private static function createRequest(array $context, string $body): Request
+    {
+        $uri = self::str($context['uri'] ?? '');
+        $rawQuery = self::str($context['rawQuery'] ?? '');
+        $query = [];
+        if ($rawQuery !== '') {
+            parse_str($rawQuery, $query);
+        }
+        $parsed = (bool) ($context['parsed'] ?? false);
+
+        $headers = [];
+        foreach ((array) ($context['headers'] ?? []) as $name => $values) {
+            if (!is_string($name) || $name === '') {
+                continue; // json_decode() turns numeric names into int keys; RR drops them too
+            }
+            $list = [];
+            foreach ((array) $values as $value) {
+                if (is_scalar($value)) {
+                    $list[] = (string) $value;
+                }
+            }
+            $headers[$name] = $list;
+        }
+
+        $cookies = [];
+        foreach ((array) ($context['cookies'] ?? []) as $name => $value) {
+            if (is_array($value)) {
+                $value = implode(',', array_filter($value, 'is_scalar'));
+            }
+            if (is_scalar($value)) {
+                $cookies[(string) $name] = (string) $value;
+            }
+        }
+
+        return new Request(
+            remoteAddr: self::str($context['remoteAddr'] ?? ''),
+            protocol: self::str($context['protocol'] ?? 'HTTP/1.1'),
+            method: self::str($context['method'] ?? 'GET'),
+            uri: $uri,
+            path: self::pathOf($uri),
+            query: $query,
+            rawQuery: $rawQuery,
+            headers: $headers,
+            cookies: $cookies,
+            body: $body,
+            parsed: $parsed,
+            uploads: is_array($context['uploads'] ?? null) ? $context['uploads'] : [],
+            attributes: [Request::PARSED_BODY_ATTRIBUTE => $parsed] + (array) ($context['attributes'] ?? []),
+        );
+    }
+
+    private static function pathOf(string $uri): string
+    {
+        $path = parse_url($uri, \PHP_URL_PATH);
+        if (!is_string($path)) {
+            // parse_url() rejects some URLs; fall back to cutting the scheme, authority and query.
+            $path = preg_replace('~^[a-z][a-z0-9+.-]*://[^/?#]*~i', '', $uri) ?? '';
+            $path = strtok($path, '?#');
+            $path = is_string($path) ? $path : '';
+        }
+
+        return $path === '' ? '/' : $path;
+    }
+
+    private static function str(mixed $value): string
+    {
+        return is_scalar($value) ? (string) $value : '';
+    }
+
+    private static function stringify(mixed $value): string
+    {
+        if (is_bool($value)) {
+            return $value ? '1' : '0';
+        }
+        if (is_scalar($value) || $value instanceof \Stringable) {
+            return (string) $value;
+        }
+        if ($value === null) {
+            return '';
+        }
+        throw new \InvalidArgumentException('Header values must be strings, got ' . get_debug_type($value));
+    }
+}

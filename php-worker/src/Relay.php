@@ -1,0 +1,139 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Pivot\Worker;
+
+/**
+ * Goridge v3 frames over a pair of blocking streams (by default the process's STDIN and STDOUT).
+ */
+final class Relay
+{
+    /** Largest single fread() request while reading a payload. */
+    private const READ_CHUNK = 1 << 20;
+
+    /** @var resource */
+    private $in;
+
+    /** @var resource */
+    private $out;
+
+    /**
+     * @param resource|null $in  stream frames are read from (default STDIN)
+     * @param resource|null $out stream frames are written to (default STDOUT)
+     */
+    public function __construct($in = null, $out = null)
+    {
+        $in ??= \STDIN;
+        $out ??= \STDOUT;
+        if (!is_resource($in) || !is_resource($out)) {
+            throw new \InvalidArgumentException('Relay needs two open stream resources');
+        }
+        $this->in = $in;
+        $this->out = $out;
+    }
+
+    /**
+     * Writes the whole frame (header, options and payload in one buffer).
+     *
+     * @throws RelayException when the stream is closed or a write fails
+     */
+    public function send(Frame $frame): void
+    {
+        $data = Frame::encode($frame);
+        $length = strlen($data);
+        $written = 0;
+        while ($written < $length) {
+            $n = @fwrite($this->out, $written === 0 ? $data : substr($data, $written));
+            if ($n === false || $n === 0) {
+                throw new RelayException(sprintf(
+                    'Failed to write a frame (%d of %d bytes written)%s',
+                    $written,
+                    $length,
+                    self::lastError()
+                ));
+            }
+            $written += $n;
+        }
+        fflush($this->out);
+    }
+
+    /**
+     * Reads one frame. Returns null on a clean end of stream (EOF before the first header byte).
+     *
+     * @throws RelayException on a truncated frame or an invalid header (CRC, version, HL)
+     */
+    public function receive(): ?Frame
+    {
+        $header = $this->read(Frame::HEADER_SIZE, true);
+        if ($header === null) {
+            return null;
+        }
+        $h = Frame::decodeHeader($header);
+
+        $options = [];
+        if ($h['optionCount'] > 0) {
+            $raw = $this->read($h['optionCount'] * 4, false, 'options');
+            $options = array_values(unpack('V*', $raw));
+        }
+
+        $payload = $h['payloadLength'] > 0 ? $this->read($h['payloadLength'], false, 'payload') : '';
+
+        return new Frame($h['flags'], $options, $payload, $h['byte10']);
+    }
+
+    /**
+     * Reads exactly $length bytes.
+     *
+     * @return string|null null only when $eofAllowed and the stream ended before the first byte
+     */
+    private function read(int $length, bool $eofAllowed, string $what = 'header'): ?string
+    {
+        $chunks = [];
+        $have = 0;
+        while ($have < $length) {
+            $chunk = @fread($this->in, min($length - $have, self::READ_CHUNK));
+            if ($chunk === false || $chunk === '') {
+                if (feof($this->in) || $chunk === false) {
+                    if ($have === 0 && $eofAllowed) {
+                        return null;
+                    }
+                    throw new RelayException(sprintf(
+                        'Truncated frame: end of stream after %d of %d %s bytes%s',
+                        $have,
+                        $length,
+                        $what,
+                        $have > 0 && $what === 'header' ? ' (' . Frame::hexdump(implode('', $chunks)) . ')' : ''
+                    ));
+                }
+                $this->waitReadable();
+                continue;
+            }
+            $chunks[] = $chunk;
+            $have += strlen($chunk);
+        }
+
+        return count($chunks) === 1 ? $chunks[0] : implode('', $chunks);
+    }
+
+    /**
+     * A read returned nothing without EOF (non-blocking stream or interrupted call): wait for data
+     * instead of spinning.
+     */
+    private function waitReadable(): void
+    {
+        $read = [$this->in];
+        $write = null;
+        $except = null;
+        if (@stream_select($read, $write, $except, null) === false && !feof($this->in)) {
+            throw new RelayException('Failed to wait for input' . self::lastError());
+        }
+    }
+
+    private static function lastError(): string
+    {
+        $error = error_get_last();
+
+        return $error === null ? '' : ': ' . $error['message'];
+    }
+}
