@@ -4,6 +4,7 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -19,6 +20,7 @@ namespace {
 
 constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBuffer = 16 * 1024;
+constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string quoted(std::string_view s) {
@@ -99,6 +101,7 @@ asio::awaitable<void> Session::run() {
       ctx_.log->info("event=bad_request remote={} status={} reason={}", remote_ip_, parser_.error_status(),
                      quoted(parser_.error_reason()));
       co_await write_simple(parser_.error_status(), reason_phrase(parser_.error_status()), true);
+      co_await close_gracefully();
       co_return;
     }
 
@@ -109,13 +112,33 @@ asio::awaitable<void> Session::run() {
     const bool keep = co_await respond(result, req);
     busy_ = false;
     if (!keep) {
-      std::error_code ec;
-      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-      socket_.close(ec);
+      co_await close_gracefully();
       co_return;
     }
     parser_.resume();
   }
+}
+
+asio::awaitable<void> Session::close_gracefully() {
+  // Half-close, then drain what the client still sends (bounded in time and bytes) so it reads
+  // our response instead of a connection reset.
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  asio::steady_timer deadline(socket_.get_executor(), std::chrono::seconds(1));
+  deadline.async_wait([self = shared_from_this()](std::error_code e) {
+    if (!e) {
+      std::error_code ignored;
+      self->socket_.close(ignored);
+    }
+  });
+  std::size_t drained = 0;
+  while (drained < kMaxLingerBytes) {
+    auto [e, n] = co_await socket_.async_read_some(asio::buffer(buf_), kTuple);
+    if (e) break;
+    drained += n;
+  }
+  deadline.cancel();
+  socket_.close(ec);
 }
 
 asio::awaitable<bool> Session::write_simple(int status, std::string_view body, bool close, bool retry_after) {

@@ -44,6 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   asio::awaitable<void> run();
+  asio::awaitable<void> close_gracefully();
   asio::awaitable<bool> write_simple(int status, std::string_view body, bool close, bool retry_after = false);
   asio::awaitable<bool> respond(pool::ExecResult& result, const HttpRequest& req);
 

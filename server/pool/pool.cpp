@@ -185,7 +185,10 @@ asio::awaitable<void> Pool::spawn_one(config::Duration delay) {
     ensure_capacity();
     co_return;
   }
-  if (w->state() != WorkerState::Starting) co_return;  // died or was stopped meanwhile
+  if (w->state() != WorkerState::Starting) {  // died or was stopped meanwhile
+    ensure_capacity();
+    co_return;
+  }
   boot_failures_ = 0;
   log_->info("event=worker_ready pool={} pid={} max_jobs={}", opts_.name, w->pid(), w->max_jobs);
   make_available(w);
