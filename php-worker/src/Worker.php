@@ -17,6 +17,9 @@ final class Worker
 {
     private const STOP_PAYLOAD = '{"stop":true}';
 
+    /** A request was handed out by waitPayload() and has not been answered yet. */
+    private bool $pending = false;
+
     public function __construct(private readonly Relay $relay)
     {
     }
@@ -88,11 +91,22 @@ final class Worker
                 ));
             }
 
+            $this->pending = true;
+
             return new Payload(
                 substr($frame->payload, 0, $headerLength),
                 substr($frame->payload, $headerLength),
             );
         }
+    }
+
+    /**
+     * True between waitPayload() returning a request and the final answer to it (a response with
+     * eos, error() or stop()). A stream chunk (eos false) leaves the request pending.
+     */
+    public function hasPendingRequest(): bool
+    {
+        return $this->pending;
     }
 
     /**
@@ -107,6 +121,9 @@ final class Worker
             $payload->header . $payload->body,
             $payload->eos ? 0 : Frame::STREAM,
         ));
+        if ($payload->eos) {
+            $this->pending = false;
+        }
     }
 
     /**
@@ -115,6 +132,7 @@ final class Worker
     public function error(string $message): void
     {
         $this->relay->send(new Frame(Frame::ERROR, [], $message));
+        $this->pending = false;
     }
 
     /**
@@ -124,6 +142,7 @@ final class Worker
     public function stop(): void
     {
         $this->relay->send(new Frame(0, [strlen(self::STOP_PAYLOAD)], self::STOP_PAYLOAD));
+        $this->pending = false;
     }
 
     /**

@@ -22,10 +22,16 @@ final class WorkerProcess
 
     private string $stderr = '';
 
-    public function __construct(string $script)
+    /** Exit code, once the process was seen to end (proc_get_status() reports it only once). */
+    private ?int $exitCode = null;
+
+    /**
+     * @param list<string> $args command-line arguments for the script
+     */
+    public function __construct(string $script, array $args = [])
     {
         $process = proc_open(
-            [\PHP_BINARY, $script],
+            [\PHP_BINARY, $script, ...$args],
             [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
             $pipes,
             dirname($script),
@@ -87,6 +93,30 @@ final class WorkerProcess
     }
 
     /**
+     * Waits (at most $timeout seconds) for the process to exit on its own, stdin still open.
+     *
+     * @return int|null the exit code, or null if it is still running
+     */
+    public function waitForExit(float $timeout = 10.0): ?int
+    {
+        $deadline = microtime(true) + $timeout;
+        while ($this->exitCode === null) {
+            $this->drainStderr();
+            $status = proc_get_status($this->process);
+            if (!$status['running']) {
+                $this->exitCode = $status['exitcode'];
+                break;
+            }
+            if (microtime(true) > $deadline) {
+                return null;
+            }
+            usleep(10000);
+        }
+
+        return $this->exitCode;
+    }
+
+    /**
      * Closes stdin (EOF = stop) and waits for the process.
      *
      * @return array{exitCode: int, stdout: string, stderr: string}
@@ -96,20 +126,10 @@ final class WorkerProcess
         if (is_resource($this->pipes[0])) {
             fclose($this->pipes[0]);
         }
-        $deadline = microtime(true) + $timeout;
-        $exitCode = -1;
-        while (true) {
-            $this->drainStderr();
-            $status = proc_get_status($this->process);
-            if (!$status['running']) {
-                $exitCode = $status['exitcode'];
-                break;
-            }
-            if (microtime(true) > $deadline) {
-                proc_terminate($this->process, 9);
-                break;
-            }
-            usleep(10000);
+        $exitCode = $this->waitForExit($timeout);
+        if ($exitCode === null) {
+            proc_terminate($this->process, 9);
+            $exitCode = -1;
         }
         $stdout = (string) stream_get_contents($this->pipes[1]);
         stream_set_blocking($this->pipes[2], true);
