@@ -34,7 +34,7 @@ check-layering:
 
 ## Side-by-side benchmark against nginx + php-fpm (installs nginx, php-fpm, wrk; not part of `test`).
 bench: build
-	bench/run.sh
+	PIVOT_BIN=$(BUILD)/pivot-server bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

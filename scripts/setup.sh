@@ -7,10 +7,11 @@ packages=(
   # build
   g++ make cmake pkg-config
   libasio-dev node-llhttp nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev catch2
+  libprotobuf-dev protobuf-compiler
   # PHP workers and their tests
   php8.2-cli php-nyholm-psr7 php-psr-http-message php-psr-http-factory phpunit
   # integration tests
-  curl procps coreutils
+  curl procps coreutils wrk
 )
 
 missing=()

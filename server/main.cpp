@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "server/cli/app.hpp"
+#include "server/cli/reset_command.hpp"
+#include "server/cli/workers_command.hpp"
 #include "server/config/config_error.hpp"
 #include "server/config/loader.hpp"
 #include "server/core/version.hpp"
@@ -18,11 +20,18 @@ constexpr const char* kUsage = R"(pivot-server — a RoadRunner-compatible appli
 
 Usage:
   pivot-server serve [-c FILE] [-w DIR] [-o key.path=value]...
+  pivot-server workers [plugin...] [-i] [--json] [-c FILE] [--rpc ADDR]
+  pivot-server reset [plugin...] [-c FILE] [--rpc ADDR]
   pivot-server --version
   pivot-server --help
 
 Commands:
   serve            start the HTTP server and its PHP worker pool
+  workers          show the workers of a running server (pid, state, execs, memory, CPU, age)
+  reset            rolling restart of a running server's workers (every plugin, or those named)
+
+  workers and reset talk to the server's RPC endpoint (the config's rpc.listen, default
+  tcp://127.0.0.1:6001): the server needs an rpc: section.
 
 Options:
   -c, --config FILE     configuration file (default .pivot.yaml; a .rr.yaml works too)
@@ -30,6 +39,9 @@ Options:
   -o, --override K=V    override one config key, e.g. -o http.pool.num_workers=4 (repeatable)
   -h, --help            this text
   -v, --version         print the version
+  -i, --interactive     workers: redraw every second until Ctrl-C
+      --json            workers: print {"http":{"workers":[...]}} instead of a table
+      --rpc ADDR        workers, reset: tcp://host:port or unix:///path (default: rpc.listen of -c FILE)
 
 Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error.
 )";
@@ -51,6 +63,18 @@ int main(int argc, char** argv) {
   if (args[0] == "-v" || args[0] == "--version" || args[0] == "version") {
     std::cout << "pivot-server " << pivot::core::kVersion << " (RoadRunner protocol " << pivot::core::kRoadRunnerCompatVersion << ")\n";
     return 0;
+  }
+  if (args[0] == "workers" || args[0] == "reset") {
+    std::signal(SIGPIPE, SIG_IGN);
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    for (const auto& a : rest) {
+      if (a == "-h" || a == "--help") {
+        std::cout << kUsage;
+        return 0;
+      }
+    }
+    return args[0] == "workers" ? pivot::cli::workers_command(rest, std::cout, std::cerr)
+                                : pivot::cli::reset_command(rest, std::cout, std::cerr);
   }
   if (args[0] != "serve") return usage_error("unknown command \"" + args[0] + "\"");
 

@@ -17,6 +17,12 @@
 #include "server/core/logging.hpp"
 #include "server/core/version.hpp"
 #include "server/http/listener.hpp"
+#include "server/plugins/status/status_server.hpp"
+#include "server/core/rpc_registry.hpp"
+#include "server/plugins/rpc/informer_service.hpp"
+#include "server/plugins/rpc/resetter_service.hpp"
+#include "server/plugins/rpc/rpc_server.hpp"
+#include "server/plugins/rpc/rpc_service.hpp"
 #include "server/pool/pool.hpp"
 
 extern char** environ;
@@ -33,6 +39,7 @@ std::vector<std::string> worker_environment(const config::Config& cfg, const std
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   env["RR_RELAY"] = cfg.server.relay;
+  if (cfg.rpc.enabled) env["RR_RPC"] = rpc::ListenAddress::parse(cfg.rpc.listen).to_string();
   for (const auto& [k, v] : cfg.server.env) env[k] = v;
   env["RR_VERSION"] = std::string(core::kRoadRunnerCompatVersion);
   env["PIVOT_VERSION"] = std::string(core::kVersion);
@@ -62,11 +69,32 @@ int App::run() {
   pool::Pool pool(io, std::move(opts), logging.get("pool"), logging.get("worker"));
   http::Listener listener(io, cfg_.http, pool, logging.get("http"));
   listener.start();
+  std::unique_ptr<status::StatusServer> status_server;
+  if (cfg_.status.enabled) {
+    status_server = std::make_unique<status::StatusServer>(io, cfg_.status, std::vector<pool::Pool*>{&pool}, logging.get("status"));
+    status_server->start();
+  }
+  // RPC (protocol doc §5): every service registers here, before serving; the registry is
+  // read-only from then on.
+  core::RpcRegistry rpc_registry;
+  const std::vector<std::reference_wrapper<pool::Pool>> rpc_pools{pool};
+  rpc::InformerService informer(rpc_pools);
+  rpc::ResetterService resetter(rpc_pools, logging.get("rpc"));
+  rpc::RpcService rpc_self(std::string(core::kVersion), cfg_.json);
+  informer.register_methods(rpc_registry);
+  resetter.register_methods(rpc_registry);
+  rpc_self.register_methods(rpc_registry);
+  std::unique_ptr<rpc::RpcServer> rpc_server;
+  if (cfg_.rpc.enabled) {
+    rpc_server = std::make_unique<rpc::RpcServer>(io, rpc::ListenAddress::parse(cfg_.rpc.listen), rpc_registry, logging.get("rpc"));
+    rpc_server->start();
+  }
   pool.start();
   log->info("event=started version={} pid={} workers={} io_threads={}", core::kVersion, ::getpid(), cfg_.http.pool.num_workers,
             cfg_.http.io_threads);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set reload_signal(io, SIGHUP);
   auto shutdown = [&]() -> asio::awaitable<void> {
     auto [ec, sig] = co_await signals.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if (ec) co_return;
@@ -77,13 +105,30 @@ int App::run() {
       log->warn("event=shutdown_forced signal={}", s);
       io.stop();
     });
+    // Readiness fails first so load balancers stop sending traffic, then the pool drains.
+    if (status_server) status_server->set_draining();
+    reload_signal.cancel();
+    if (rpc_server) rpc_server->stop();
     listener.stop();
     co_await pool.stop();
     co_await listener.wait_sessions(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     signals.cancel();
+    if (status_server) status_server->stop();
     log->info("event=shutdown_complete");
   };
   asio::co_spawn(io, shutdown(), asio::detached);
+
+  // SIGHUP: rolling reset of every pool, as `pivot-server reset` does.
+  auto reload = [&]() -> asio::awaitable<void> {
+    for (;;) {
+      auto [ec, sig] = co_await reload_signal.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      log->info("event=reset_signal signal={}", sig);
+      const bool ok = co_await pool.reset();
+      log->info("event=reset_signal_done pool={} ok={}", pool.name(), ok);
+    }
+  };
+  asio::co_spawn(io, reload(), asio::detached);
 
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < cfg_.http.io_threads; ++i) threads.emplace_back([&io] { io.run(); });

@@ -11,6 +11,16 @@ namespace pivot::config {
 /// Durations are kept in milliseconds everywhere.
 using Duration = std::chrono::milliseconds;
 
+/// `pool.supervisor` (protocol doc §6.2): active only when the section exists.
+struct SupervisorConfig {
+  bool enabled = false;                            ///< true when the section exists
+  Duration watch_tick = std::chrono::seconds(5);   ///< how often ttl, idle_ttl and memory are checked
+  Duration ttl{0};                                 ///< max worker age; 0 = off
+  Duration idle_ttl{0};                            ///< max time a used worker may sit idle; 0 = off
+  std::uint64_t max_worker_memory = 0;             ///< MiB of RSS; 0 = off
+  Duration exec_ttl{0};                            ///< hard per-request deadline (504, SIGKILL); 0 = off
+};
+
 /// A worker pool (`http.pool`): see config/reference.yaml for units and defaults.
 struct PoolConfig {
   std::vector<std::string> command;                ///< overrides server.command when non-empty
@@ -21,6 +31,7 @@ struct PoolConfig {
   Duration destroy_timeout = std::chrono::seconds(60);
   Duration reset_timeout = std::chrono::seconds(60);
   bool debug = false;                              ///< error text in 500 bodies, max_jobs = 1
+  SupervisorConfig supervisor;                     ///< ttl, idle_ttl, memory and exec_ttl limits
 };
 
 /// The `server` section: how workers are started.
@@ -42,6 +53,20 @@ struct HttpConfig {
   PoolConfig pool;                      ///< the HTTP worker pool
 };
 
+/// The `rpc` section (protocol doc §5): enabled when the section exists.
+struct RpcConfig {
+  bool enabled = false;                            ///< true when the section exists
+  std::string listen = "tcp://127.0.0.1:6001";     ///< tcp://host:port or unix:///path
+};
+
+/// The `status` section: /health and /ready endpoints; enabled when the section exists.
+struct StatusConfig {
+  bool enabled = false;                 ///< true when the section exists
+  std::string host = "127.0.0.1";       ///< listen host from `address`
+  std::uint16_t port = 2114;            ///< listen port from `address`
+  int unavailable_status_code = 503;    ///< status when a plugin is not healthy / not ready
+};
+
 /// The `logs` section.
 struct LogsConfig {
   std::string level = "info";        ///< debug, info, warn, error
@@ -54,8 +79,11 @@ struct Config {
   std::string version = "3";
   ServerConfig server;
   HttpConfig http;
+  RpcConfig rpc;
+  StatusConfig status;
   LogsConfig logs;
   std::vector<std::string> warnings;  ///< recognised but unsupported keys, for the log
+  std::string json;                   ///< the effective config (YAML after -o and ${VAR}) as JSON, for rpc.Config
 };
 
 }  // namespace pivot::config

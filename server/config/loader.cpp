@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/config/config_error.hpp"
+#include "server/config/yaml_json.hpp"
 
 namespace pivot::config {
 namespace {
@@ -292,7 +293,20 @@ PoolConfig read_pool(Section s) {
   p.reset_timeout = s.duration("reset_timeout", std::chrono::seconds(60));
   p.debug = s.boolean("debug", false);
   if (p.allocate_timeout.count() == 0) throw ConfigError("config key " + s.key_path("allocate_timeout") + ": must be greater than 0");
-  s.not_yet({"supervisor", "stream_timeout", "dynamic_allocator"}, "see the supervisor issue");
+  if (s.has("supervisor")) {
+    Section sv = s.section("supervisor");
+    p.supervisor.enabled = true;
+    p.supervisor.watch_tick = sv.duration("watch_tick", std::chrono::seconds(5));
+    p.supervisor.ttl = sv.duration("ttl", Duration{0});
+    p.supervisor.idle_ttl = sv.duration("idle_ttl", Duration{0});
+    p.supervisor.max_worker_memory = static_cast<std::uint64_t>(sv.integer("max_worker_memory", 0, 0, 1 << 30));
+    p.supervisor.exec_ttl = sv.duration("exec_ttl", Duration{0});
+    if (p.supervisor.watch_tick.count() < 10) {
+      throw ConfigError("config key " + sv.key_path("watch_tick") + ": must be at least 10ms (default 5s)");
+    }
+    sv.finish();
+  }
+  s.not_yet({"stream_timeout", "dynamic_allocator"}, "planned");
   s.finish();
   return p;
 }
@@ -353,6 +367,31 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
     if (cfg.http.pool.debug) cfg.http.pool.max_jobs = 1;
   }
 
+  if (top.has("rpc")) {
+    Section s = top.section("rpc");
+    cfg.rpc.enabled = true;
+    cfg.rpc.listen = s.string("listen", "tcp://127.0.0.1:6001");
+    const bool tcp = cfg.rpc.listen.rfind("tcp://", 0) == 0;
+    const bool unix_sock = cfg.rpc.listen.rfind("unix://", 0) == 0;
+    if (!tcp && !unix_sock) {
+      throw ConfigError("config key rpc.listen: \"" + cfg.rpc.listen +
+                        "\" must be tcp://host:port (for example tcp://127.0.0.1:6001) or unix:///path/to.sock");
+    }
+    if (tcp) parse_address("rpc.listen", cfg.rpc.listen.substr(6));
+    if (unix_sock && cfg.rpc.listen.size() <= 7) throw ConfigError("config key rpc.listen: unix:// needs a socket path");
+    s.finish();
+  }
+
+  if (top.has("status")) {
+    Section s = top.section("status");
+    cfg.status.enabled = true;
+    const auto [host, port] = parse_address("status.address", s.string("address", "127.0.0.1:2114"));
+    cfg.status.host = host;
+    cfg.status.port = port;
+    cfg.status.unavailable_status_code = static_cast<int>(s.integer("unavailable_status_code", 503, 100, 599));
+    s.finish();
+  }
+
   {
     Section s = top.section("logs");
     cfg.logs.mode = s.one_of("mode", "production", {"production", "development", "raw"});
@@ -363,10 +402,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
     s.finish();
   }
 
-  top.not_yet({"rpc", "metrics", "kv", "jobs", "status", "reload", "service", "grpc", "tcp", "temporal", "centrifuge",
+  top.not_yet({"metrics", "kv", "jobs", "reload", "service", "grpc", "tcp", "temporal", "centrifuge",
                "otel", "endure", "include", "env", "redis", "amqp", "headers", "gzip", "static"},
               "section not implemented yet");
   top.finish();
+  cfg.json = yaml_to_json(root, env).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (!cfg.http.enabled) {
     throw ConfigError("config has no http section: nothing to serve (add http.address and server.command)");
   }

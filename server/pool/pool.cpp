@@ -14,6 +14,7 @@
 #include "protocol/json_reader.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/protocol_error.hpp"
+#include "server/worker/proc_stats.hpp"
 
 namespace pivot::pool {
 
@@ -74,7 +75,10 @@ Pool::Pool(asio::io_context& io, Options opts, std::shared_ptr<spdlog::logger> l
 Pool::~Pool() = default;
 
 void Pool::start() {
-  asio::post(strand_, [this] { ensure_capacity(); });
+  asio::post(strand_, [this] {
+    ensure_capacity();
+    if (opts_.cfg.supervisor.enabled) asio::co_spawn(strand_, supervise(), asio::detached);
+  });
 }
 
 asio::awaitable<ExecResult> Pool::exec(const std::string& frame) {
@@ -82,6 +86,58 @@ asio::awaitable<ExecResult> Pool::exec(const std::string& frame) {
 }
 
 asio::awaitable<void> Pool::stop() { co_await asio::co_spawn(strand_, do_stop(), asio::use_awaitable); }
+
+asio::awaitable<std::vector<WorkerInfo>> Pool::workers() {
+  co_return co_await asio::co_spawn(strand_, [this]() -> asio::awaitable<std::vector<WorkerInfo>> {
+    std::vector<WorkerInfo> out;
+    std::string command;
+    for (const auto& a : opts_.cfg.command.empty() ? opts_.argv : opts_.cfg.command) {
+      if (!command.empty()) command += ' ';
+      command += a;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& w : workers_) {
+      if (w->exited) continue;
+      WorkerInfo i;
+      i.pid = w->pid();
+      const auto reason = w->state() == WorkerState::Busy ? w->pending_retire : w->retire_reason;
+      i.status = worker::state_number(w->state(), reason);
+      i.status_str = std::string(worker::state_name(w->state(), reason));
+      i.num_execs = w->num_execs;
+      i.created_unix_ns = w->created_unix_ns;
+      i.command = command;
+      worker::ProcStats ps;
+      if (worker::read_proc_stats(w->pid(), ps)) {
+        i.memory_rss = ps.rss_bytes;
+        const double age = std::chrono::duration<double>(now - w->created).count();
+        if (age > 0) i.cpu_percent = ps.cpu_seconds / age * 100.0;
+      }
+      out.push_back(std::move(i));
+    }
+    co_return out;
+  }, asio::use_awaitable);
+}
+
+asio::awaitable<PoolStatus> Pool::status() {
+  co_return co_await asio::co_spawn(strand_, [this]() -> asio::awaitable<PoolStatus> {
+    PoolStatus st;
+    st.desired = opts_.cfg.num_workers;
+    st.queued = waiters_.size();
+    st.stopping_pool = stopping_;
+    for (const auto& w : workers_) {
+      switch (w->state()) {
+        case WorkerState::Idle: ++st.ready; break;
+        case WorkerState::Busy: ++st.working; break;
+        case WorkerState::Starting: ++st.starting; break;
+        case WorkerState::Stopping: ++st.stopping; break;
+        case WorkerState::Exited: break;
+      }
+    }
+    co_return st;
+  }, asio::use_awaitable);
+}
+
+asio::awaitable<bool> Pool::reset() { co_return co_await asio::co_spawn(strand_, do_reset(), asio::use_awaitable); }
 
 std::uint64_t Pool::jittered_max_jobs() {
   const std::uint64_t limit = opts_.cfg.max_jobs;
@@ -92,10 +148,11 @@ std::uint64_t Pool::jittered_max_jobs() {
 }
 
 unsigned Pool::active_count() const {
+  // Workers from before a reset do not count: their replacements are started at once.
   unsigned n = pending_spawns_;
   for (const auto& w : workers_) {
     const auto s = w->state();
-    if (s == WorkerState::Starting || s == WorkerState::Idle || s == WorkerState::Busy) ++n;
+    if (w->generation == generation_ && (s == WorkerState::Starting || s == WorkerState::Idle || s == WorkerState::Busy)) ++n;
   }
   return n;
 }
@@ -135,6 +192,7 @@ asio::awaitable<void> Pool::spawn_one(config::Duration delay) {
     co_return;
   }
   auto w = std::make_shared<Worker>(strand_, child, opts_.max_frame, jittered_max_jobs());
+  w->generation = generation_;
   workers_.push_back(w);
   log_->debug("event=worker_spawned pool={} pid={}", opts_.name, w->pid());
 
@@ -190,8 +248,50 @@ asio::awaitable<void> Pool::spawn_one(config::Duration delay) {
     co_return;
   }
   boot_failures_ = 0;
+  if (w->generation != generation_) {  // started before a reset: never serves
+    retire(w, RetireReason::Reset);
+    co_return;
+  }
   log_->info("event=worker_ready pool={} pid={} max_jobs={}", opts_.name, w->pid(), w->max_jobs);
   make_available(w);
+  if (resetting_) retire_surplus_old();
+}
+
+void Pool::retire_surplus_old() {
+  // Rolling reset: old workers are retired only as new ones are ready to take their place, so
+  // capacity never drops and a reset to code that fails at boot leaves the old workers serving.
+  // Level-based (recomputed on every new-ready and every release) so no hand-off is missed.
+  unsigned new_live = 0, old_live = 0;
+  for (const auto& w : workers_) {
+    const auto st = w->state();
+    if (st != WorkerState::Idle && st != WorkerState::Busy) continue;
+    if (w->generation == generation_) {
+      ++new_live;
+    } else if (w->pending_retire == RetireReason::None) {
+      ++old_live;
+    }
+  }
+  const unsigned allowed = new_live >= opts_.cfg.num_workers ? 0 : opts_.cfg.num_workers - new_live;
+  while (old_live > allowed) {
+    WorkerPtr victim;
+    for (const auto& w : idle_) {
+      if (w->generation != generation_ && w->state() == WorkerState::Idle && w->pending_retire == RetireReason::None) victim = w;
+    }
+    if (victim) {
+      retire(victim, RetireReason::Reset);
+    } else {
+      // Busy, or idle but already handed to a waiter: it goes after its current request.
+      for (const auto& w : workers_) {
+        const auto st = w->state();
+        if (w->generation != generation_ && (st == WorkerState::Busy || st == WorkerState::Idle) &&
+            w->pending_retire == RetireReason::None) {
+          w->pending_retire = RetireReason::Reset;
+          break;
+        }
+      }
+    }
+    --old_live;
+  }
 }
 
 asio::awaitable<void> Pool::watch_exit(WorkerPtr w) {
@@ -213,6 +313,7 @@ void Pool::on_exited(const WorkerPtr& w) {
                worker::reason_name(w->retire_reason), w->num_execs);
   }
   if (prev != WorkerState::Starting) ensure_capacity();
+  if (resetting_ && old_generation_gone()) resetting_ = false;
   if (w->exit_signal) w->exit_signal->cancel();
   notify_drain();
 }
@@ -275,7 +376,30 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame) {
     w->set_state(WorkerState::Busy);
     ++in_flight_;
     r.pid = w->pid();
+    // exec_ttl is hard: at the deadline the worker's process group is SIGKILLed, which ends the
+    // pending read or write below with an error that is then reported as a timeout (504).
+    auto expired = std::make_shared<bool>(false);
+    asio::steady_timer exec_deadline(strand_);
+    if (const auto ttl = opts_.cfg.supervisor.exec_ttl; ttl.count() > 0) {
+      exec_deadline.expires_after(ttl);
+      exec_deadline.async_wait([w, expired](std::error_code e) {
+        if (e) return;
+        *expired = true;
+        w->kill();
+      });
+    }
+    auto timed_out = [&]() {
+      if (!*expired) return false;
+      log_->error("event=exec_ttl_expired pool={} pid={} exec_ttl_ms={} action=SIGKILL", opts_.name, w->pid(),
+                  opts_.cfg.supervisor.exec_ttl.count());
+      release(w, Outcome::Timeout);
+      r.outcome = Outcome::Timeout;
+      r.error = "exec_ttl (" + std::to_string(opts_.cfg.supervisor.exec_ttl.count()) + " ms) expired";
+      return true;
+    };
     if (auto ec = co_await w->write(frame)) {
+      exec_deadline.cancel();
+      if (timed_out()) co_return r;
       // The worker never read the whole request, so it cannot have handled it: retry once.
       log_failure(w, "write", ec);
       release(w, Outcome::Crashed);
@@ -285,6 +409,8 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame) {
       co_return r;
     }
     const std::error_code ec = co_await read_reply(w, r);
+    exec_deadline.cancel();
+    if (timed_out()) co_return r;
     if (ec) {
       r.outcome = ec.category() == protocol::protocol_category() ? Outcome::ProtocolError : Outcome::Crashed;
       if (ec == protocol::ProtocolError::bad_control) r.outcome = Outcome::ProtocolError;
@@ -370,11 +496,14 @@ void Pool::release(const WorkerPtr& w, Outcome outcome, bool requested_stop) {
     case Outcome::SoftError:
       if (requested_stop) {
         retire(w, RetireReason::WorkerRequested);
+      } else if (w->pending_retire != RetireReason::None) {
+        retire(w, w->pending_retire);
       } else if (w->max_jobs && w->num_execs >= w->max_jobs) {
         retire(w, RetireReason::MaxJobs);
       } else {
         make_available(w);
       }
+      if (resetting_) retire_surplus_old();
       break;
     case Outcome::Timeout:
       kill_worker(w, RetireReason::ExecTimeout);
@@ -425,15 +554,15 @@ asio::awaitable<void> Pool::stop_gracefully(WorkerPtr w) {
 }
 
 void Pool::notify_drain() {
-  if (drain_wait_) drain_wait_->cancel();
+  for (asio::steady_timer* t : state_waits_) t->cancel();
 }
 
 asio::awaitable<void> Pool::wait_until(std::chrono::steady_clock::time_point deadline, bool (Pool::*done)() const) {
   while (!(this->*done)() && std::chrono::steady_clock::now() < deadline) {
     asio::steady_timer t(strand_, deadline);
-    drain_wait_ = &t;
+    state_waits_.insert(&t);
     co_await t.async_wait(kTuple);
-    drain_wait_ = nullptr;
+    state_waits_.erase(&t);
   }
 }
 
@@ -441,12 +570,17 @@ bool Pool::drained() const { return in_flight_ == 0; }
 
 bool Pool::all_exited() const { return workers_.empty(); }
 
+bool Pool::old_generation_gone() const {
+  return std::none_of(workers_.begin(), workers_.end(), [this](const WorkerPtr& w) { return w->generation != generation_; });
+}
+
 asio::awaitable<void> Pool::do_stop() {
   if (stopping_) co_return;
   stopping_ = true;
   log_->info("event=pool_stopping pool={} in_flight={} workers={}", opts_.name, in_flight_, workers_.size());
   for (Waiter* wt : waiters_) wt->timer.cancel();
   for (asio::steady_timer* t : timers_) t->cancel();
+  if (supervisor_timer_) supervisor_timer_->cancel();
 
   co_await wait_until(std::chrono::steady_clock::now() + opts_.cfg.destroy_timeout, &Pool::drained);
   if (in_flight_ > 0) {
@@ -465,6 +599,76 @@ asio::awaitable<void> Pool::do_stop() {
   for (const auto& w : workers_) w->kill();
   co_await wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(2), &Pool::all_exited);
   log_->info("event=pool_stopped pool={} remaining={}", opts_.name, workers_.size());
+}
+
+asio::awaitable<bool> Pool::do_reset() {
+  if (stopping_) co_return false;
+  ++generation_;
+  resetting_ = true;
+  const auto started = std::chrono::steady_clock::now();
+  log_->info("event=pool_reset_begin pool={} workers={} generation={}", opts_.name, workers_.size(), generation_);
+  ensure_capacity();  // the old workers no longer count: start a full set of new ones now
+  co_await wait_until(started + opts_.cfg.reset_timeout, &Pool::old_generation_gone);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  if (!old_generation_gone()) {
+    const auto left = std::count_if(workers_.begin(), workers_.end(), [this](const WorkerPtr& w) { return w->generation != generation_; });
+    log_->error("event=pool_reset_timeout pool={} old_workers_left={} elapsed_ms={} (they keep serving until new workers are ready)",
+                opts_.name, left, ms);
+    co_return false;
+  }
+  log_->info("event=pool_reset_done pool={} elapsed_ms={}", opts_.name, ms);
+  co_return true;
+}
+
+asio::awaitable<void> Pool::supervise() {
+  asio::steady_timer t(strand_);
+  supervisor_timer_ = &t;
+  while (!stopping_) {
+    t.expires_after(opts_.cfg.supervisor.watch_tick);
+    co_await t.async_wait(kTuple);
+    if (stopping_) break;
+    supervise_tick();
+  }
+  supervisor_timer_ = nullptr;
+}
+
+void Pool::supervise_tick() {
+  const auto& sv = opts_.cfg.supervisor;
+  const auto now = std::chrono::steady_clock::now();
+  const std::vector<WorkerPtr> snapshot = workers_;
+  for (const auto& w : snapshot) {
+    const WorkerState st = w->state();
+    if (st != WorkerState::Idle && st != WorkerState::Busy) continue;
+    RetireReason why = RetireReason::None;
+    std::string detail;
+    if (sv.ttl.count() > 0 && now - w->created >= sv.ttl) {
+      why = RetireReason::Ttl;
+      detail = "ttl_ms=" + std::to_string(sv.ttl.count());
+    }
+    if (why == RetireReason::None && sv.max_worker_memory > 0) {
+      worker::ProcStats ps;
+      if (worker::read_proc_stats(w->pid(), ps) && ps.rss_bytes >= sv.max_worker_memory * 1024 * 1024) {
+        why = RetireReason::Memory;
+        detail = "rss_mib=" + std::to_string(ps.rss_bytes / (1024 * 1024)) + " limit_mib=" + std::to_string(sv.max_worker_memory);
+      }
+    }
+    if (why == RetireReason::None && st == WorkerState::Idle && sv.idle_ttl.count() > 0 && w->num_execs > 0 &&
+        now - w->last_used >= sv.idle_ttl) {
+      why = RetireReason::IdleTtl;
+      detail = "idle_ttl_ms=" + std::to_string(sv.idle_ttl.count());
+    }
+    if (why == RetireReason::None) continue;
+    if (st == WorkerState::Idle) {
+      log_->info("event=worker_limit_reached pool={} pid={} reason={} {} action=retire", opts_.name, w->pid(), worker::reason_name(why),
+                 detail);
+      retire(w, why);
+    } else if (w->pending_retire == RetireReason::None) {
+      // Busy workers finish their request first (soft limit, as RoadRunner does).
+      log_->info("event=worker_limit_reached pool={} pid={} reason={} {} action=retire_after_request", opts_.name, w->pid(),
+                 worker::reason_name(why), detail);
+      w->pending_retire = why;
+    }
+  }
 }
 
 }  // namespace pivot::pool

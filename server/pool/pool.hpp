@@ -16,6 +16,7 @@
 
 #include "server/config/config.hpp"
 #include "server/pool/outcome.hpp"
+#include "server/pool/worker_info.hpp"
 #include "server/worker/worker.hpp"
 
 namespace pivot::pool {
@@ -51,6 +52,17 @@ class Pool {
   /// send the stop frame to every worker, SIGKILL what is left.
   asio::awaitable<void> stop();
 
+  /// A snapshot of every live worker for the informer (RPC `informer.Workers`). Any executor.
+  asio::awaitable<std::vector<WorkerInfo>> workers();
+
+  /// Counts by state, for /health, /ready and metrics. Any executor.
+  asio::awaitable<PoolStatus> status();
+
+  /// Rolling reset: starts fresh workers and retires every current one once it is idle, so no
+  /// request fails. Returns false when the old workers were not all gone within reset_timeout
+  /// (stragglers are then killed) or the pool is stopping. Any executor.
+  asio::awaitable<bool> reset();
+
   /// The pool name used in logs ("http").
   const std::string& name() const noexcept { return opts_.name; }
 
@@ -70,6 +82,7 @@ class Pool {
   asio::awaitable<void> watch_exit(WorkerPtr w);
   asio::awaitable<void> stop_gracefully(WorkerPtr w);
   asio::awaitable<void> do_stop();
+  asio::awaitable<bool> do_reset();
   void on_exited(const WorkerPtr& w);
   void remove_idle(const worker::Worker* w);
   void log_failure(const WorkerPtr& w, const char* what, const std::error_code& ec);
@@ -79,6 +92,10 @@ class Pool {
   asio::awaitable<void> wait_until(std::chrono::steady_clock::time_point deadline, bool (Pool::*done)() const);
   bool drained() const;
   bool all_exited() const;
+  bool old_generation_gone() const;
+  asio::awaitable<void> supervise();
+  void supervise_tick();
+  void retire_surplus_old();
 
   worker::Worker::Strand strand_;
   Options opts_;
@@ -88,8 +105,11 @@ class Pool {
   std::vector<WorkerPtr> idle_;            // LIFO: the hottest worker is reused first
   std::deque<Waiter*> waiters_;            // FIFO
   std::set<asio::steady_timer*> timers_;   // pending spawn delays, cancelled on stop
-  asio::steady_timer* drain_wait_ = nullptr;  // do_stop's wait, cancelled on every release and exit
+  std::set<asio::steady_timer*> state_waits_;  // stop/reset waits, cancelled on every release and exit
   unsigned pending_spawns_ = 0;
+  std::uint64_t generation_ = 0;           // bumped by reset(); older workers are replaced
+  bool resetting_ = false;                 // old-generation workers are still alive
+  asio::steady_timer* supervisor_timer_ = nullptr;
   unsigned boot_failures_ = 0;
   std::size_t in_flight_ = 0;
   bool stopping_ = false;

@@ -28,6 +28,34 @@ std::string_view state_name(WorkerState s) noexcept {
   return "invalid";
 }
 
+std::int64_t state_number(WorkerState s, RetireReason r) noexcept {
+  switch (s) {
+    case WorkerState::Starting: return 0;
+    case WorkerState::Idle: return 1;
+    case WorkerState::Busy: return r == RetireReason::None ? 2 : 3;  // marked for retirement at release: invalid
+    case WorkerState::Exited: return 5;
+    case WorkerState::Stopping: break;
+  }
+  switch (r) {
+    case RetireReason::MaxJobs: return 7;
+    case RetireReason::Crashed:
+    case RetireReason::ProtocolError:
+    case RetireReason::BootFailed: return 8;
+    case RetireReason::IdleTtl: return 9;
+    case RetireReason::Ttl: return 10;
+    case RetireReason::Memory: return 11;
+    case RetireReason::ExecTimeout: return 12;
+    default: return 4;
+  }
+}
+
+std::string_view state_name(WorkerState s, RetireReason r) noexcept {
+  static constexpr std::string_view kNames[] = {"inactive", "ready",   "working",        "invalid",        "stopping",
+                                                "stopped",  "destroyed", "maxJobsReached", "errored",        "idleTTLReached",
+                                                "ttlReached", "maxMemoryReached", "execTTLReached"};
+  return kNames[state_number(s, r)];
+}
+
 std::string_view reason_name(RetireReason r) noexcept {
   switch (r) {
     case RetireReason::None: return "none";

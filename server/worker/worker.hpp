@@ -31,6 +31,10 @@ enum class RetireReason { None, MaxJobs, Ttl, IdleTtl, Memory, WorkerRequested, 
 
 /// Name of a state for logs and the informer ("ready", "working", ...).
 std::string_view state_name(WorkerState s) noexcept;
+/// RoadRunner's state number for the informer (protocol doc §2.9), refined by the retire reason.
+std::int64_t state_number(WorkerState s, RetireReason r) noexcept;
+/// RoadRunner's state name for the informer ("ready", "maxJobsReached", ...).
+std::string_view state_name(WorkerState s, RetireReason r) noexcept;
 /// Name of a retire reason for logs.
 std::string_view reason_name(RetireReason r) noexcept;
 
@@ -81,6 +85,8 @@ class Worker {
   bool exited = false;                ///< the process has been reaped
   int wait_status = 0;                ///< waitpid status once exited
   RetireReason retire_reason = RetireReason::None;  ///< why it is stopping
+  RetireReason pending_retire = RetireReason::None; ///< retire at release (limit hit while busy)
+  std::uint64_t generation = 0;                     ///< pool generation it was spawned in (reset bumps it)
   asio::steady_timer* exit_signal = nullptr;        ///< a wait to cancel when the process is reaped
 
  private:

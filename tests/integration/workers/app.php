@@ -41,6 +41,7 @@ while (($req = $http->waitRequest()) !== null) {
             $http->respond(200, json_encode([
                 'RR_MODE' => getenv('RR_MODE'),
                 'RR_RELAY' => getenv('RR_RELAY'),
+                'RR_RPC' => getenv('RR_RPC'),
                 'RR_VERSION' => getenv('RR_VERSION'),
                 'APP_GREETING' => getenv('APP_GREETING'),
             ], JSON_THROW_ON_ERROR));
@@ -78,6 +79,12 @@ while (($req = $http->waitRequest()) !== null) {
                 exit(0);
             }
             $http->respond(200, 'answered by ' . getmypid());
+            break;
+        case '/leak':
+            // Holds memory until the worker exits, then optionally keeps the worker busy.
+            $GLOBALS['leaked'][] = str_repeat('L', ((int) ($q['mb'] ?? 64)) * 1048576);
+            usleep(((int) ($q['sleep_ms'] ?? 0)) * 1000);
+            $http->respond(200, 'leaked by ' . getmypid());
             break;
         case '/status':
             $http->respond((int) ($q['code'] ?? 200), 'status', ['X-Custom' => ['a', 'b']]);

@@ -132,9 +132,9 @@ TEST_CASE("config errors name the key path and what is allowed", "[config]") {
 }
 
 TEST_CASE("RoadRunner sections we do not implement yet are warnings, not errors", "[config]") {
-  const Config c = parse(std::string(kMinimal) + "rpc:\n  listen: tcp://127.0.0.1:6001\n");
+  const Config c = parse(std::string(kMinimal) + "metrics:\n  address: 127.0.0.1:2112\n");
   REQUIRE(c.warnings.size() == 1);
-  CHECK_THAT(c.warnings[0], Contains("rpc"));
+  CHECK_THAT(c.warnings[0], Contains("metrics"));
 }
 
 TEST_CASE("pool.debug forces max_jobs 1", "[config]") {
@@ -151,4 +151,32 @@ TEST_CASE("the shipped configs parse: reference, minimal and examples", "[config
     CHECK(c.warnings.empty());
     CHECK_FALSE(c.server.command.empty());
   }
+}
+
+TEST_CASE("pool.supervisor keys parse with RoadRunner's defaults", "[config]") {
+  const Config off = parse(kMinimal);
+  CHECK_FALSE(off.http.pool.supervisor.enabled);
+  const Config c = parse(kMinimal, {"http.pool.supervisor.ttl=1m", "http.pool.supervisor.exec_ttl=250ms",
+                                    "http.pool.supervisor.max_worker_memory=128", "http.pool.supervisor.idle_ttl=10"});
+  const auto& sv = c.http.pool.supervisor;
+  CHECK(sv.enabled);
+  CHECK(sv.watch_tick == std::chrono::seconds(5));
+  CHECK(sv.ttl == std::chrono::minutes(1));
+  CHECK(sv.exec_ttl == std::chrono::milliseconds(250));
+  CHECK(sv.idle_ttl == std::chrono::seconds(10));
+  CHECK(sv.max_worker_memory == 128);
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.pool.supervisor.max_worker_memry=1"}),
+                    Contains("http.pool.supervisor.max_worker_memry is unknown") && Contains("did you mean http.pool.supervisor.max_worker_memory"));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.pool.supervisor.watch_tick=1ms"}), Contains("http.pool.supervisor.watch_tick"));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.pool.supervisor.exec_ttl=soon"}), Contains("http.pool.supervisor.exec_ttl"));
+}
+
+TEST_CASE("status section: address and unavailable_status_code", "[config]") {
+  CHECK_FALSE(parse(kMinimal).status.enabled);
+  const Config c = parse(kMinimal, {"status.address=127.0.0.1:9999", "status.unavailable_status_code=500"});
+  CHECK(c.status.enabled);
+  CHECK(c.status.host == "127.0.0.1");
+  CHECK(c.status.port == 9999);
+  CHECK(c.status.unavailable_status_code == 500);
+  CHECK_THROWS_WITH(parse(kMinimal, {"status.address=nope"}), Contains("status.address"));
 }

@@ -1,0 +1,80 @@
+#include "server/cli/reset_command.hpp"
+
+#include <chrono>
+
+#include "server/cli/rpc_client.hpp"
+#include "server/config/config_error.hpp"
+
+namespace pivot::cli {
+namespace {
+
+constexpr const char* kUsageHint = "\nRun 'pivot-server --help' for usage.\n";
+/// The server bounds a reset by the pool's reset_timeout; this only guards against a hung server.
+constexpr std::chrono::minutes kResetTimeout{10};
+
+}  // namespace
+
+int reset_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> plugins;
+  std::string config = ".pivot.yaml", rpc;
+  bool config_given = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-c" || a == "--config" || a == "--rpc") {
+      if (i + 1 >= args.size()) {
+        err << "pivot-server: " << a << " needs a value" << kUsageHint;
+        return 2;
+      }
+      if (a == "--rpc") {
+        rpc = args[++i];
+      } else {
+        config = args[++i];
+        config_given = true;
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      err << "pivot-server: unknown option \"" << a << "\" for reset" << kUsageHint;
+      return 2;
+    } else {
+      plugins.push_back(a);
+    }
+  }
+  try {
+    RpcClient client(resolve_rpc_address(rpc, config, config_given));
+    if (plugins.empty()) plugins = client.call("resetter.List", true).get<std::vector<std::string>>();
+    int failed = 0;
+    for (const auto& p : plugins) {
+      // The count is informational: how many workers the rolling reset replaces.
+      std::size_t before = 0;
+      bool counted = false;
+      try {
+        const auto w = client.call("informer.Workers", p);
+        if (w.contains("workers") && w["workers"].is_array()) {
+          before = w["workers"].size();
+          counted = true;
+        }
+      } catch (const RpcCallFailed&) {
+      }
+      try {
+        client.call("resetter.Reset", p, kResetTimeout);
+        out << p << ": reset";
+        if (counted) out << " (" << before << (before == 1 ? " worker" : " workers") << " replaced)";
+        out << "\n" << std::flush;
+      } catch (const RpcCallFailed& e) {
+        out << p << ": FAILED: " << e.what() << "\n" << std::flush;
+        ++failed;
+      }
+    }
+    return failed ? 1 : 0;
+  } catch (const config::ConfigError& e) {
+    err << "pivot-server: " << e.what() << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    err << "pivot-server: " << e.what() << kUsageHint;
+    return 2;
+  } catch (const std::exception& e) {  // RpcUnreachable and malformed replies
+    err << "pivot-server: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace pivot::cli
