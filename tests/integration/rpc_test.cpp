@@ -386,3 +386,19 @@ TEST_CASE("rpc: without an rpc section nothing listens and RR_RPC is unset", "[i
   CHECK(env["RR_RPC"] == false);  // getenv() of an unset variable
   CHECK_THAT(s.log(), !Contains("event=rpc_listening"));
 }
+
+TEST_CASE("PHP code in a worker calls the server over RR_RPC with php-worker's Rpc\\Client", "[integration][rpc]") {
+  const int rpc_port = free_port();
+  ServerProcess s(config_yaml(2, "", "app.php", rpc_section("tcp://127.0.0.1:" + std::to_string(rpc_port))));
+  REQUIRE(s.wait_log("event=worker_ready", 10s, 2));
+  const Response r = request(s.port(), "GET", "/rpc");
+  REQUIRE(r.status == 200);
+  const auto j = nlohmann::json::parse(r.body);
+  std::set<long> from_php;
+  for (const auto& p : j["pids"]) from_php.insert(p.get<long>());
+  std::set<long> kids;
+  for (pid_t p : s.children()) kids.insert(p);
+  CHECK(from_php == kids);
+  CHECK(j["plugins"] == nlohmann::json::array({"http"}));
+  CHECK(j["error"] == "rpc: can't find service nosuch.Method");
+}

@@ -86,6 +86,22 @@ while (($req = $http->waitRequest()) !== null) {
             usleep(((int) ($q['sleep_ms'] ?? 0)) * 1000);
             $http->respond(200, 'leaked by ' . getmypid());
             break;
+        case '/rpc':
+            // PHP code calling the server it runs under, through RR_RPC and our RPC client.
+            $rpc = \Pivot\Worker\Rpc\Client::fromEnvironment();
+            $workers = $rpc->call('informer.Workers', 'http');
+            try {
+                $rpc->call('nosuch.Method', true);
+                $error = null;
+            } catch (\Pivot\Worker\Rpc\ServiceException $e) {
+                $error = $e->getServerError();
+            }
+            $http->respond(200, json_encode([
+                'pids' => array_map(static fn (array $w): int => (int) $w['pid'], $workers['workers'] ?? []),
+                'plugins' => $rpc->withServicePrefix('informer')->call('List', true),
+                'error' => $error,
+            ], JSON_THROW_ON_ERROR), ['Content-Type' => ['application/json']]);
+            break;
         case '/status':
             $http->respond((int) ($q['code'] ?? 200), 'status', ['X-Custom' => ['a', 'b']]);
             break;
