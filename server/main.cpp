@@ -3,6 +3,9 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -28,6 +31,8 @@ Usage:
 Commands:
   serve            start the HTTP server and its PHP worker pool
   workers          show the workers of a running server (pid, state, execs, memory, CPU, age)
+  config check     validate a config (with -c, -w, -o as for serve) and print it as JSON after
+                   ${VAR} expansion, include: files and overrides; every error is listed
   reset            rolling restart of a running server's workers (every plugin, or those named)
 
   workers and reset talk to the server's RPC endpoint (the config's rpc.listen, default
@@ -76,7 +81,15 @@ int main(int argc, char** argv) {
     return args[0] == "workers" ? pivot::cli::workers_command(rest, std::cout, std::cerr)
                                 : pivot::cli::reset_command(rest, std::cout, std::cerr);
   }
-  if (args[0] != "serve") return usage_error("unknown command \"" + args[0] + "\"");
+  // `config check` validates like `serve` does, then prints the effective config instead of serving.
+  bool check_only = false;
+  if (args[0] == "config") {
+    if (args.size() < 2 || args[1] != "check") return usage_error("use: pivot-server config check [-c FILE] [-w DIR] [-o K=V]...");
+    check_only = true;
+    args.erase(args.begin());
+  } else if (args[0] != "serve") {
+    return usage_error("unknown command \"" + args[0] + "\"");
+  }
 
   std::string config_path = ".pivot.yaml";
   std::string workdir;
@@ -120,8 +133,16 @@ int main(int argc, char** argv) {
   try {
     cfg = pivot::config::load_config(config_path, overrides, pivot::config::process_env());
   } catch (const pivot::config::ConfigError& e) {
-    std::cerr << "pivot-server: " << e.what() << "\n";
+    // One line per error; a config with several mistakes reports them all.
+    std::istringstream lines(e.what());
+    for (std::string line; std::getline(lines, line);) std::cerr << "pivot-server: " << line << "\n";
     return 2;
+  }
+  if (check_only) {
+    for (const auto& w : cfg.warnings) std::cerr << "warning: " << w << "\n";
+    std::cout << nlohmann::json::parse(cfg.json).dump(2) << "\n";
+    std::cerr << "config " << config_path << " is valid" << (cfg.warnings.empty() ? "" : " (with warnings above)") << "\n";
+    return 0;
   }
   try {
     return pivot::cli::App(std::move(cfg)).run();

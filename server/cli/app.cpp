@@ -18,6 +18,8 @@
 #include "server/core/version.hpp"
 #include "server/http/listener.hpp"
 #include "server/plugins/status/status_server.hpp"
+#include "server/core/sd_notify.hpp"
+#include "server/plugins/reload/file_watcher.hpp"
 #include "server/core/rpc_registry.hpp"
 #include "server/plugins/rpc/informer_service.hpp"
 #include "server/plugins/rpc/resetter_service.hpp"
@@ -38,6 +40,8 @@ std::vector<std::string> worker_environment(const config::Config& cfg, const std
     const auto eq = kv.find('=');
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  // systemd's notify socket and watchdog belong to the server, not to its workers.
+  for (const char* k : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}) env.erase(k);
   env["RR_RELAY"] = cfg.server.relay;
   if (cfg.rpc.enabled) env["RR_RPC"] = rpc::ListenAddress::parse(cfg.rpc.listen).to_string();
   for (const auto& [k, v] : cfg.server.env) env[k] = v;
@@ -90,6 +94,47 @@ int App::run() {
     rpc_server->start();
   }
   pool.start();
+
+  // systemd (Type=notify): READY=1 once the pool has its workers, WATCHDOG=1 while the loop runs.
+  core::SdNotifier notifier;
+  asio::steady_timer notify_timer(io);
+  if (notifier.enabled()) {
+    log->info("event=systemd_notify socket={} watchdog_ms={}", notifier.socket_path(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdog_interval()).count());
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      const auto deadline = std::chrono::steady_clock::now() + cfg_.http.pool.allocate_timeout;
+      for (;;) {
+        const pool::PoolStatus st = co_await pool.status();
+        if (st.stopping_pool) co_return;
+        if (st.ready + st.working >= st.desired || std::chrono::steady_clock::now() >= deadline) {
+          notifier.notify("READY=1\nSTATUS=serving with " + std::to_string(st.ready + st.working) + " of " +
+                          std::to_string(st.desired) + " workers");
+          break;
+        }
+        notify_timer.expires_after(std::chrono::milliseconds(20));
+        auto [ec] = co_await notify_timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+      }
+      const auto every = notifier.watchdog_interval() / 2;
+      while (every.count() > 0) {
+        notifier.notify("WATCHDOG=1");
+        notify_timer.expires_after(every);
+        auto [ec] = co_await notify_timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+      }
+    }, asio::detached);
+  }
+
+  // Hot reload (development): a change to a watched file resets that plugin's pool.
+  std::vector<std::unique_ptr<reload::FileWatcher>> watchers;
+  if (cfg_.reload.enabled) {
+    for (const auto& target : cfg_.reload.plugins) {
+      watchers.push_back(std::make_unique<reload::FileWatcher>(
+          io, cfg_.reload.interval, target,
+          [&pool, &io](const std::string&) { asio::co_spawn(io, pool.reset(), asio::detached); }, logging.get("reload")));
+      watchers.back()->start();
+    }
+  }
   log->info("event=started version={} pid={} workers={} io_threads={}", core::kVersion, ::getpid(), cfg_.http.pool.num_workers,
             cfg_.http.io_threads);
 
@@ -107,6 +152,9 @@ int App::run() {
     });
     // Readiness fails first so load balancers stop sending traffic, then the pool drains.
     if (status_server) status_server->set_draining();
+    notifier.notify("STOPPING=1");
+    notify_timer.cancel();
+    for (auto& w : watchers) w->stop();
     reload_signal.cancel();
     if (rpc_server) rpc_server->stop();
     listener.stop();
@@ -124,7 +172,9 @@ int App::run() {
       auto [ec, sig] = co_await reload_signal.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       log->info("event=reset_signal signal={}", sig);
+      notifier.notify("RELOADING=1");
       const bool ok = co_await pool.reset();
+      notifier.notify(ok ? "READY=1" : "READY=1\nSTATUS=reset did not finish within reset_timeout; old workers still serving");
       log->info("event=reset_signal_done pool={} ok={}", pool.name(), ok);
     }
   };

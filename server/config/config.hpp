@@ -67,6 +67,22 @@ struct StatusConfig {
   int unavailable_status_code = 503;    ///< status when a plugin is not healthy / not ready
 };
 
+/// One watched plugin of `reload.plugins.<name>` (RoadRunner's reload plugin).
+struct ReloadTarget {
+  std::string plugin;                           ///< pool name ("http")
+  std::vector<std::string> dirs{"."};           ///< directories to watch
+  bool recursive = false;                       ///< watch subdirectories too
+  std::vector<std::string> ignore;              ///< directory names never watched ("vendor")
+  std::vector<std::string> patterns;            ///< file name suffixes that count (".php"); empty = all
+};
+
+/// The `reload` section: reset a pool when its files change (development). Enabled when present.
+struct ReloadConfig {
+  bool enabled = false;                                   ///< true when the section exists
+  Duration interval = std::chrono::seconds(1);            ///< quiet time before the reset (debounce)
+  std::vector<ReloadTarget> plugins;                      ///< what to watch, per pool
+};
+
 /// The `logs` section.
 struct LogsConfig {
   std::string level = "info";        ///< debug, info, warn, error
@@ -81,6 +97,7 @@ struct Config {
   HttpConfig http;
   RpcConfig rpc;
   StatusConfig status;
+  ReloadConfig reload;
   LogsConfig logs;
   std::vector<std::string> warnings;  ///< recognised but unsupported keys, for the log
   std::string json;                   ///< the effective config (YAML after -o and ${VAR}) as JSON, for rpc.Config

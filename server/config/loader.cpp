@@ -185,6 +185,32 @@ class Section {
     return Section(node_ ? get(key) : YAML::Node(), key_path(key), env_, warnings_);
   }
 
+  /// A list of strings (a single string counts as a one-item list); `dflt` when absent.
+  std::vector<std::string> string_list(const std::string& key, std::vector<std::string> dflt) {
+    if (!has(key)) return dflt;
+    const YAML::Node n = get(key);
+    if (n.IsScalar()) return {scalar(key)};
+    if (!n.IsSequence()) throw ConfigError("config key " + key_path(key) + ": expected a list of strings, for example [\"a\", \"b\"]");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string item = key_path(key) + "[" + std::to_string(i) + "]";
+      if (!n[i].IsScalar()) throw ConfigError("config key " + item + ": expected a string");
+      out.push_back(expand_env(n[i].Scalar(), env_, item));
+    }
+    return out;
+  }
+
+  /// The keys of this mapping, in file order (each counts as known).
+  std::vector<std::string> keys() {
+    std::vector<std::string> out;
+    if (!node_ || !node_.IsMap()) return out;
+    for (const auto& kv : node_) {
+      out.push_back(kv.first.Scalar());
+      known_.insert(out.back());
+    }
+    return out;
+  }
+
   /// Keys RoadRunner knows that we parse but do not act on yet: a warning, not an error.
   void not_yet(const std::vector<std::string>& keys, const std::string& why) {
     for (const auto& k : keys) {
@@ -192,9 +218,10 @@ class Section {
     }
   }
 
-  /// Throws on keys that were never asked for.
+  /// Throws on keys that were never asked for: one line per unknown key, each with a did-you-mean.
   void finish() {
     if (!node_ || !node_.IsMap()) return;
+    std::string all_errors;
     for (const auto& kv : node_) {
       const std::string key = kv.first.Scalar();
       if (known_.count(key)) continue;
@@ -211,8 +238,10 @@ class Section {
       if (!best.empty()) msg += "; did you mean " + key_path(best) + "?";
       std::vector<std::string> all(known_.begin(), known_.end());
       msg += " Allowed here: " + join_keys(all);
-      throw ConfigError(msg);
+      if (!all_errors.empty()) all_errors += "\n";
+      all_errors += msg;
     }
+    if (!all_errors.empty()) throw ConfigError(all_errors);
   }
 
  private:
@@ -311,6 +340,58 @@ PoolConfig read_pool(Section s) {
   return p;
 }
 
+/// Deep merge: mappings merge key by key, anything else in `over` replaces what `base` has.
+void merge_into(YAML::Node base, const YAML::Node& over) {
+  for (const auto& kv : over) {
+    const std::string key = kv.first.Scalar();
+    YAML::Node existing = base[key];
+    if (existing && existing.IsMap() && kv.second.IsMap()) {
+      merge_into(existing, kv.second);
+    } else {
+      base[key] = YAML::Clone(kv.second);
+    }
+  }
+}
+
+/// `include: [a.yaml, b.yaml]` (or one string): each file, relative to the including file's
+/// directory, is merged over the config in order, so later files win; `-o` overrides come after.
+void apply_includes(YAML::Node& root, const std::string& source, const EnvLookup& env) {
+  const YAML::Node inc = root["include"];
+  if (!inc) return;
+  std::vector<std::string> files;
+  if (inc.IsScalar()) {
+    files.push_back(expand_env(inc.Scalar(), env, "include"));
+  } else if (inc.IsSequence()) {
+    for (std::size_t i = 0; i < inc.size(); ++i) {
+      if (!inc[i].IsScalar()) throw ConfigError("config key include[" + std::to_string(i) + "]: expected a file name");
+      files.push_back(expand_env(inc[i].Scalar(), env, "include[" + std::to_string(i) + "]"));
+    }
+  } else if (!inc.IsNull()) {
+    throw ConfigError("config key include: expected a file name or a list of file names");
+  }
+  root.remove("include");
+  const auto slash = source.rfind('/');
+  const std::string dir = slash == std::string::npos ? std::string() : source.substr(0, slash + 1);
+  for (const auto& f : files) {
+    const std::string path = !f.empty() && f[0] == '/' ? f : dir + f;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("config key include: file " + path + " cannot be read");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    YAML::Node part;
+    try {
+      part = YAML::Load(ss.str());
+    } catch (const YAML::ParserException& e) {
+      throw ConfigError("config " + path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                        ": invalid YAML: " + e.msg);
+    }
+    if (!part || part.IsNull()) continue;
+    if (!part.IsMap()) throw ConfigError("config " + path + ": the top level must be a mapping of sections");
+    if (part["include"]) throw ConfigError("config " + path + ": include inside an included file is not supported");
+    merge_into(root, part);
+  }
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source, const std::vector<std::string>& overrides,
@@ -324,88 +405,145 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw ConfigError("config " + source + ": the top level must be a mapping of sections");
+  apply_includes(root, source, env);
   for (const auto& o : overrides) apply_override(root, o);
 
   Config cfg;
+  // Every section is parsed even after an error, so one run reports every mistake.
+  std::vector<std::string> errors;
+  auto collect = [&](auto&& parse_section) {
+    try {
+      parse_section();
+    } catch (const ConfigError& e) {
+      errors.emplace_back(e.what());
+    }
+  };
   Section top(root, "", env, cfg.warnings);
   cfg.version = top.string("version", "3");
   if (cfg.version != "3") {
     throw ConfigError("config key version: \"" + cfg.version + "\" is not supported; use version: \"3\" (the .rr.yaml v3 format)");
   }
 
-  {
-    Section s = top.section("server");
-    cfg.server.command = s.command("command");
-    cfg.server.env = s.env_map("env");
-    cfg.server.relay = s.string("relay", "pipes");
-    if (cfg.server.relay != "pipes") {
-      throw ConfigError("config key server.relay: \"" + cfg.server.relay +
-                        "\" is not supported yet; only \"pipes\" is (tcp:// and unix:// relays are planned)");
+  collect([&] {
+    {
+      Section s = top.section("server");
+      cfg.server.command = s.command("command");
+      cfg.server.env = s.env_map("env");
+      cfg.server.relay = s.string("relay", "pipes");
+      if (cfg.server.relay != "pipes") {
+        throw ConfigError("config key server.relay: \"" + cfg.server.relay +
+                          "\" is not supported yet; only \"pipes\" is (tcp:// and unix:// relays are planned)");
+      }
+      s.not_yet({"user", "group", "on_init", "relay_timeout"}, "planned");
+      s.finish();
     }
-    s.not_yet({"user", "group", "on_init", "relay_timeout"}, "planned");
-    s.finish();
-  }
+  });
 
-  if (top.has("http")) {
-    Section s = top.section("http");
-    cfg.http.enabled = true;
-    const auto [host, port] = parse_address("http.address", s.string("address", "0.0.0.0:8080"));
-    cfg.http.host = host;
-    cfg.http.port = port;
-    cfg.http.io_threads = static_cast<unsigned>(s.integer("io_threads", 1, 1, 256));
-    cfg.http.max_request_size = static_cast<std::uint64_t>(s.integer("max_request_size", 1000, 1, 1 << 20)) * 1024 * 1024;
-    cfg.http.max_header_size = static_cast<std::uint64_t>(s.integer("max_header_size", 64 * 1024, 1024, 16 << 20));
-    cfg.http.internal_error_code = static_cast<int>(s.integer("internal_error_code", 500, 400, 599));
-    cfg.http.pool = read_pool(s.section("pool"));
-    s.not_yet({"raw_body", "uploads", "middleware", "access_logs", "ssl", "http2", "http3", "fcgi", "trusted_subnets",
-               "static", "headers"},
-              "planned");
-    s.finish();
-    if (cfg.http.pool.command.empty() && cfg.server.command.empty()) {
-      throw ConfigError("config key server.command is required (for example: server.command: \"php worker.php\")");
+  collect([&] {
+    if (top.has("http")) {
+      Section s = top.section("http");
+      cfg.http.enabled = true;
+      const auto [host, port] = parse_address("http.address", s.string("address", "0.0.0.0:8080"));
+      cfg.http.host = host;
+      cfg.http.port = port;
+      cfg.http.io_threads = static_cast<unsigned>(s.integer("io_threads", 1, 1, 256));
+      cfg.http.max_request_size = static_cast<std::uint64_t>(s.integer("max_request_size", 1000, 1, 1 << 20)) * 1024 * 1024;
+      cfg.http.max_header_size = static_cast<std::uint64_t>(s.integer("max_header_size", 64 * 1024, 1024, 16 << 20));
+      cfg.http.internal_error_code = static_cast<int>(s.integer("internal_error_code", 500, 400, 599));
+      cfg.http.pool = read_pool(s.section("pool"));
+      s.not_yet({"raw_body", "uploads", "middleware", "access_logs", "ssl", "http2", "http3", "fcgi", "trusted_subnets",
+                 "static", "headers"},
+                "planned");
+      s.finish();
+      if (cfg.http.pool.command.empty() && cfg.server.command.empty()) {
+        throw ConfigError("config key server.command is required (for example: server.command: \"php worker.php\")");
+      }
+      if (cfg.http.pool.debug) cfg.http.pool.max_jobs = 1;
     }
-    if (cfg.http.pool.debug) cfg.http.pool.max_jobs = 1;
-  }
+  });
 
-  if (top.has("rpc")) {
-    Section s = top.section("rpc");
-    cfg.rpc.enabled = true;
-    cfg.rpc.listen = s.string("listen", "tcp://127.0.0.1:6001");
-    const bool tcp = cfg.rpc.listen.rfind("tcp://", 0) == 0;
-    const bool unix_sock = cfg.rpc.listen.rfind("unix://", 0) == 0;
-    if (!tcp && !unix_sock) {
-      throw ConfigError("config key rpc.listen: \"" + cfg.rpc.listen +
-                        "\" must be tcp://host:port (for example tcp://127.0.0.1:6001) or unix:///path/to.sock");
+  collect([&] {
+    if (top.has("rpc")) {
+      Section s = top.section("rpc");
+      cfg.rpc.enabled = true;
+      cfg.rpc.listen = s.string("listen", "tcp://127.0.0.1:6001");
+      const bool tcp = cfg.rpc.listen.rfind("tcp://", 0) == 0;
+      const bool unix_sock = cfg.rpc.listen.rfind("unix://", 0) == 0;
+      if (!tcp && !unix_sock) {
+        throw ConfigError("config key rpc.listen: \"" + cfg.rpc.listen +
+                          "\" must be tcp://host:port (for example tcp://127.0.0.1:6001) or unix:///path/to.sock");
+      }
+      if (tcp) parse_address("rpc.listen", cfg.rpc.listen.substr(6));
+      if (unix_sock && cfg.rpc.listen.size() <= 7) throw ConfigError("config key rpc.listen: unix:// needs a socket path");
+      s.finish();
     }
-    if (tcp) parse_address("rpc.listen", cfg.rpc.listen.substr(6));
-    if (unix_sock && cfg.rpc.listen.size() <= 7) throw ConfigError("config key rpc.listen: unix:// needs a socket path");
-    s.finish();
-  }
+  });
 
-  if (top.has("status")) {
-    Section s = top.section("status");
-    cfg.status.enabled = true;
-    const auto [host, port] = parse_address("status.address", s.string("address", "127.0.0.1:2114"));
-    cfg.status.host = host;
-    cfg.status.port = port;
-    cfg.status.unavailable_status_code = static_cast<int>(s.integer("unavailable_status_code", 503, 100, 599));
-    s.finish();
-  }
+  collect([&] {
+    if (top.has("status")) {
+      Section s = top.section("status");
+      cfg.status.enabled = true;
+      const auto [host, port] = parse_address("status.address", s.string("address", "127.0.0.1:2114"));
+      cfg.status.host = host;
+      cfg.status.port = port;
+      cfg.status.unavailable_status_code = static_cast<int>(s.integer("unavailable_status_code", 503, 100, 599));
+      s.finish();
+    }
+  });
 
-  {
-    Section s = top.section("logs");
-    cfg.logs.mode = s.one_of("mode", "production", {"production", "development", "raw"});
-    cfg.logs.level = s.one_of("level", cfg.logs.mode == "development" ? "debug" : "info",
-                              {"debug", "info", "warn", "error", "panic", "fatal"});
-    cfg.logs.encoding = s.one_of("encoding", "console", {"console", "json"});
-    s.not_yet({"output", "err_output", "channels", "line_ending", "file_logger_options"}, "logs go to stderr");
-    s.finish();
-  }
+  collect([&] {
+    if (top.has("reload")) {
+      Section s = top.section("reload");
+      cfg.reload.enabled = true;
+      cfg.reload.interval = s.duration("interval", std::chrono::seconds(1));
+      if (cfg.reload.interval.count() < 10) throw ConfigError("config key reload.interval: must be at least 10ms (default 1s)");
+      const std::vector<std::string> patterns = s.string_list("patterns", {".php"});
+      Section plugins = s.section("plugins");
+      for (const std::string& name : plugins.keys()) {
+        if (name != "http") {
+          throw ConfigError("config key reload.plugins." + name + ": no such plugin with workers; allowed: http");
+        }
+        Section p = plugins.section(name);
+        ReloadTarget t;
+        t.plugin = name;
+        t.dirs = p.string_list("dirs", {"."});
+        t.recursive = p.boolean("recursive", false);
+        t.ignore = p.string_list("ignore", {});
+        t.patterns = p.string_list("patterns", patterns);
+        p.finish();
+        cfg.reload.plugins.push_back(std::move(t));
+      }
+      plugins.finish();
+      s.finish();
+      if (cfg.reload.plugins.empty()) {
+        throw ConfigError("config key reload.plugins: name at least one plugin to watch, for example reload.plugins.http.dirs: [\".\"]");
+      }
+    }
+  });
 
-  top.not_yet({"metrics", "kv", "jobs", "reload", "service", "grpc", "tcp", "temporal", "centrifuge",
-               "otel", "endure", "include", "env", "redis", "amqp", "headers", "gzip", "static"},
-              "section not implemented yet");
-  top.finish();
+  collect([&] {
+    {
+      Section s = top.section("logs");
+      cfg.logs.mode = s.one_of("mode", "production", {"production", "development", "raw"});
+      cfg.logs.level = s.one_of("level", cfg.logs.mode == "development" ? "debug" : "info",
+                                {"debug", "info", "warn", "error", "panic", "fatal"});
+      cfg.logs.encoding = s.one_of("encoding", "console", {"console", "json"});
+      s.not_yet({"output", "err_output", "channels", "line_ending", "file_logger_options"}, "logs go to stderr");
+      s.finish();
+    }
+  });
+
+  collect([&] {
+    top.not_yet({"metrics", "kv", "jobs", "service", "grpc", "tcp", "temporal", "centrifuge",
+                 "otel", "endure", "include", "env", "redis", "amqp", "headers", "gzip", "static"},
+                "section not implemented yet");
+  });
+  collect([&] { top.finish(); });
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
+    throw ConfigError(all);
+  }
   cfg.json = yaml_to_json(root, env).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (!cfg.http.enabled) {
     throw ConfigError("config has no http section: nothing to serve (add http.address and server.command)");
