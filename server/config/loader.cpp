@@ -458,7 +458,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
       if (cfg.http.pool.command.empty() && cfg.server.command.empty()) {
         throw ConfigError("config key server.command is required (for example: server.command: \"php worker.php\")");
       }
-      if (cfg.http.pool.debug) cfg.http.pool.max_jobs = 1;
+      if (cfg.http.pool.debug) {
+        cfg.http.pool.max_jobs = 1;
+        cfg.http.pool.num_workers = 0;  // a fresh worker per request, spawned on demand
+      }
     }
   });
 

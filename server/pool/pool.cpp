@@ -354,6 +354,12 @@ asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why) {
       why = Outcome::NoWorker;
       co_return nullptr;
     }
+    if (opts_.cfg.debug) {
+      // Debug mode (RoadRunner's meaning): no warm workers; a fresh one boots for each request,
+      // so code changes apply at once. It is handed to the oldest waiter and retired after one job.
+      ++pending_spawns_;
+      asio::co_spawn(strand_, spawn_one(config::Duration{0}), asio::detached);
+    }
     Waiter wt(strand_);
     wt.timer.expires_at(deadline);
     waiters_.push_back(&wt);

@@ -50,7 +50,8 @@ TEST_CASE("an ERROR frame gives 500 and the worker stays", "[integration][pool]"
 }
 
 TEST_CASE("in debug mode the ERROR message is in the body", "[integration][pool]") {
-  ServerProcess s(config_yaml(1, "    debug: true\n"));
+  ServerProcess s(config_yaml(1, "    debug: true\n"), false);
+  REQUIRE(s.wait_log("event=http_listening", 5s));
   const Response r = request(s.port(), "GET", "/error");
   CHECK(r.status == 500);
   CHECK_THAT(r.body, Contains("boom from the worker"));
@@ -181,4 +182,18 @@ TEST_CASE("new connections are refused after SIGTERM while in-flight work drains
   CHECK(refused);
   CHECK(slow.get().status == 200);
   CHECK(s->stop(SIGTERM, 15s) == 0);
+}
+
+TEST_CASE("debug mode boots a fresh worker for every request, none in advance", "[integration][pool]") {
+  ServerProcess s(config_yaml(3, "    debug: true\n"), false);
+  REQUIRE(s.wait_log("event=http_listening", 5s));
+  std::this_thread::sleep_for(300ms);
+  CHECK(s.children().empty());  // no warm workers
+  std::set<std::string> pids;
+  for (int i = 0; i < 3; ++i) {
+    const Response r = request(s.port(), "GET", "/pid");
+    CHECK(r.status == 200);
+    pids.insert(r.body);
+  }
+  CHECK(pids.size() == 3);
 }
