@@ -66,6 +66,14 @@ void append_request_context(std::string& out, const HttpRequestContext& ctx) {
     }
     out.push_back(']');
   }
+  for (const auto& h : ctx.extra_headers) {
+    if (!first_name) out.push_back(',');
+    first_name = false;
+    append_json_string(out, h.name);
+    out.append(":[");
+    append_json_string(out, h.value);
+    out.push_back(']');
+  }
   out.append("},\"cookies\":{");
   for (std::size_t i = 0; i < ctx.cookies.size(); ++i) {
     if (i) out.push_back(',');

@@ -23,6 +23,7 @@ struct HttpRequestContext {
   std::string_view uri;                                           ///< full URL with scheme and host
   std::string_view raw_query;                                     ///< query without '?'
   std::span<const HeaderField> headers;                           ///< all headers except Host
+  std::span<const HeaderField> extra_headers;                     ///< added by the server; names not in `headers`
   std::span<const std::pair<std::string, std::string>> cookies;   ///< name -> unescaped value
   bool parsed = false;                                            ///< body is a server-parsed JSON form
   std::string_view uploads_json;                                  ///< uploads tree JSON; empty means null

@@ -8,10 +8,13 @@ packages=(
   g++ make cmake pkg-config
   libasio-dev node-llhttp nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev catch2
   libprotobuf-dev protobuf-compiler
+  prometheus-cpp-dev  # Metrics plugin: prometheus-cpp core (Registry, Family, TextSerializer)
+  libhiredis-dev  # KV plugin: the Redis driver (hiredis 0.14, synchronous API)
   # PHP workers and their tests
   php8.2-cli php-nyholm-psr7 php-psr-http-message php-psr-http-factory phpunit
   # integration tests
   curl procps coreutils wrk
+  redis-server  # KV plugin: the integration tests start their own redis-server on a free port
 )
 
 missing=()

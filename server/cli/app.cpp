@@ -25,6 +25,8 @@
 #include "server/plugins/rpc/resetter_service.hpp"
 #include "server/plugins/rpc/rpc_server.hpp"
 #include "server/plugins/rpc/rpc_service.hpp"
+#include "server/plugins/kv/kv_service.hpp"  // KV plugin (issue #5)
+#include "server/plugins/metrics/metrics_plugin.hpp"  // Metrics plugin (issue #5)
 #include "server/pool/pool.hpp"
 
 extern char** environ;
@@ -65,13 +67,19 @@ int App::run() {
 
   asio::io_context io(static_cast<int>(cfg_.http.io_threads));
 
+  // Metrics plugin (issue #5): created first so the pool and the sessions can record into it.
+  std::unique_ptr<metrics::MetricsPlugin> metrics_plugin;
+  if (cfg_.metrics.enabled) metrics_plugin = std::make_unique<metrics::MetricsPlugin>(io, cfg_.metrics, logging.get("metrics"));
+
   pool::Pool::Options opts;
   opts.name = "http";
   opts.cfg = cfg_.http.pool;
   opts.argv = cfg_.server.command;
   opts.env = worker_environment(cfg_, "http");
+  if (metrics_plugin) opts.on_retire = metrics_plugin->restart_hook("http");  // Metrics plugin
   pool::Pool pool(io, std::move(opts), logging.get("pool"), logging.get("worker"));
-  http::Listener listener(io, cfg_.http, pool, logging.get("http"));
+  http::Listener listener(io, cfg_.http, pool, logging.get("http"), logging.get_structured("access"), logging.json());
+  if (metrics_plugin) listener.set_http_metrics(&metrics_plugin->http());  // Metrics plugin
   listener.start();
   std::unique_ptr<status::StatusServer> status_server;
   if (cfg_.status.enabled) {
@@ -88,6 +96,18 @@ int App::run() {
   informer.register_methods(rpc_registry);
   resetter.register_methods(rpc_registry);
   rpc_self.register_methods(rpc_registry);
+  // KV plugin (issue #5): kv.* storages, reachable over RPC only (no rpc section, no kv).
+  std::unique_ptr<kv::KvService> kv_service;
+  if (cfg_.kv.enabled && cfg_.rpc.enabled) {
+    kv_service = std::make_unique<kv::KvService>(io, cfg_.kv, logging.get("kv"));
+    kv_service->register_methods(rpc_registry);
+    kv_service->start();
+  }
+  // Metrics plugin (issue #5): metrics.* RPC methods, and the /metrics endpoint.
+  if (metrics_plugin) {
+    if (cfg_.rpc.enabled) metrics_plugin->register_methods(rpc_registry);
+    metrics_plugin->start({&pool});
+  }
   std::unique_ptr<rpc::RpcServer> rpc_server;
   if (cfg_.rpc.enabled) {
     rpc_server = std::make_unique<rpc::RpcServer>(io, rpc::ListenAddress::parse(cfg_.rpc.listen), rpc_registry, logging.get("rpc"));
@@ -157,11 +177,13 @@ int App::run() {
     for (auto& w : watchers) w->stop();
     reload_signal.cancel();
     if (rpc_server) rpc_server->stop();
+    if (kv_service) kv_service->stop();  // KV plugin: sweep timers end, so io can drain
     listener.stop();
     co_await pool.stop();
     co_await listener.wait_sessions(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     signals.cancel();
     if (status_server) status_server->stop();
+    if (metrics_plugin) metrics_plugin->stop();  // Metrics plugin: scrapes work until the pool is down
     log->info("event=shutdown_complete");
   };
   asio::co_spawn(io, shutdown(), asio::detached);

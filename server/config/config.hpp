@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -41,6 +42,22 @@ struct ServerConfig {
   std::string relay = "pipes";                             ///< only "pipes" is supported
 };
 
+/// `http.uploads` (protocol doc §3.4): where multipart file parts go and which are refused.
+struct UploadsConfig {
+  std::string dir;                                          ///< temp file directory; "" = the system temp dir
+  std::vector<std::string> forbid{".php", ".exe", ".bat"};  ///< lower-case extensions with the dot: error 8
+  std::vector<std::string> allow;                           ///< when non-empty, only these extensions: else error 8
+  std::uint64_t max_file_size = 0;                          ///< bytes per file (the key is in MB); 0 = unlimited
+  std::uint64_t max_files = 1000;                           ///< file parts per request (above: 413); 0 = unlimited
+};
+
+/// One `http.trusted_subnets` entry; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d, prefix + 96).
+struct Cidr {
+  std::array<std::uint8_t, 16> address{};  ///< network address, host bits cleared
+  unsigned prefix = 0;                     ///< 0..128 over the 16-byte form
+  std::string text;                        ///< as written in the config
+};
+
 /// The `http` section.
 struct HttpConfig {
   bool enabled = false;                 ///< true when the section exists
@@ -50,6 +67,15 @@ struct HttpConfig {
   std::uint64_t max_request_size = 1000ULL * 1024 * 1024;  ///< bytes (the key is in MB)
   std::uint64_t max_header_size = 64 * 1024;               ///< bytes of request line + headers
   int internal_error_code = 500;        ///< status for worker ERROR frames
+  bool raw_body = false;                ///< true: forms are passed raw, not parsed (protocol doc §3.3)
+  UploadsConfig uploads;                ///< multipart file parts
+  bool access_logs = false;             ///< one "access" log line per request
+  std::vector<Cidr> trusted_subnets;    ///< peers whose X-Forwarded-For / X-Real-IP / X-Forwarded-Proto count
+  Duration read_header_timeout = std::chrono::seconds(10);  ///< request line + headers (408); 0 = off
+  Duration read_timeout = std::chrono::seconds(60);         ///< longest pause while a body arrives (408); 0 = off
+  Duration write_timeout = std::chrono::seconds(60);        ///< one response write (then close); 0 = off
+  Duration idle_timeout = std::chrono::seconds(60);         ///< keep-alive wait for the next request; 0 = off
+  std::uint64_t max_connections = 10000;                    ///< open client connections; above it accepting pauses
   PoolConfig pool;                      ///< the HTTP worker pool
 };
 
@@ -90,6 +116,68 @@ struct LogsConfig {
   std::string mode = "production";   ///< production, development, raw
 };
 
+// --- KV plugin (issue #5): `kv.<storage>.driver` + `kv.<storage>.config` -------------------------
+
+/// `kv.<name>.config` of the `memory` driver.
+struct KvMemoryConfig {
+  Duration interval = std::chrono::seconds(1);  ///< how often expired keys are swept (they are hidden on read anyway)
+};
+
+/// `kv.<name>.config` of the `redis` driver (RoadRunner's key names, plus `prefix`).
+struct KvRedisConfig {
+  std::string host = "127.0.0.1";                         ///< from the first `addrs` entry
+  std::uint16_t port = 6379;                              ///< from the first `addrs` entry
+  std::string username;                                   ///< ACL user (Redis 6+); "" = AUTH with the password only
+  std::string password;                                   ///< "" = no AUTH
+  unsigned db = 0;                                        ///< SELECT index
+  std::string prefix;                                     ///< prepended to every key; "" = none (kv.Clear then FLUSHDBs)
+  Duration dial_timeout = std::chrono::seconds(5);        ///< TCP connect (+ AUTH/SELECT)
+  Duration read_timeout = std::chrono::seconds(3);        ///< waiting for one reply
+  Duration write_timeout = std::chrono::seconds(3);       ///< sending one command batch
+  unsigned pool_size = 4;                                 ///< connections, each on its own thread
+};
+
+/// One `kv.<name>` storage.
+struct KvStorageConfig {
+  std::string name;      ///< the storage name PHP passes (`kv.<name>`)
+  std::string driver;    ///< "memory" or "redis"
+  KvMemoryConfig memory; ///< when driver == "memory"
+  KvRedisConfig redis;   ///< when driver == "redis"
+};
+
+/// The `kv` section: enabled when it exists; reachable over RPC only (needs `rpc`).
+struct KvConfig {
+  bool enabled = false;                   ///< true when the section exists
+  std::vector<KvStorageConfig> storages;  ///< in the file's order
+};
+
+// --- end KV plugin -----------------------------------------------------------------------------
+
+// --- Metrics plugin (issue #5): `metrics.address` + `metrics.collect.<name>` --------------------
+
+/// One application collector: `metrics.collect.<name>`, or the `collector` object of RPC
+/// metrics.Declare (protocol doc §5.4). Its full name is namespace_subsystem_name.
+struct MetricsCollectorConfig {
+  std::string name;                                    ///< the collector name (the key under `collect`)
+  std::string type;                                    ///< counter, gauge, histogram or summary
+  std::string namespace_name;                          ///< `namespace`: first part of the full name; "" = none
+  std::string subsystem;                               ///< second part of the full name; "" = none
+  std::string help;                                    ///< HELP text
+  std::vector<std::string> labels;                     ///< label names; non-empty makes it a vector
+  std::vector<double> buckets;                         ///< histogram upper bounds; empty = Prometheus' defaults
+  std::vector<std::pair<double, double>> objectives;   ///< summary quantile -> allowed error; empty = none
+};
+
+/// The `metrics` section: Prometheus text format on GET /metrics; enabled when the section exists.
+struct MetricsConfig {
+  bool enabled = false;                          ///< true when the section exists
+  std::string host = "127.0.0.1";                ///< listen host from `address`
+  std::uint16_t port = 2112;                     ///< listen port from `address`
+  std::vector<MetricsCollectorConfig> collect;   ///< declared at start, in the file's order
+};
+
+// --- end Metrics plugin ------------------------------------------------------------------------
+
 /// The whole parsed configuration; plain data, parsed once.
 struct Config {
   std::string version = "3";
@@ -98,6 +186,8 @@ struct Config {
   RpcConfig rpc;
   StatusConfig status;
   ReloadConfig reload;
+  KvConfig kv;                        ///< KV plugin storages
+  MetricsConfig metrics;              ///< Metrics plugin: endpoint and application collectors
   LogsConfig logs;
   std::vector<std::string> warnings;  ///< recognised but unsupported keys, for the log
   std::string json;                   ///< the effective config (YAML after -o and ${VAR}) as JSON, for rpc.Config

@@ -1,15 +1,20 @@
 #include "server/config/loader.hpp"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "server/config/config_error.hpp"
+#include "server/config/metrics_collector.hpp"  // Metrics plugin
 #include "server/config/yaml_json.hpp"
 
 namespace pivot::config {
@@ -166,6 +171,22 @@ class Section {
     return argv;
   }
 
+  /// A list of strings; `dflt` when absent. A single string is not a list (an error naming the key).
+  std::vector<std::string> strings(const std::string& key, std::vector<std::string> dflt) {
+    if (!has(key)) return dflt;
+    const YAML::Node n = get(key);
+    if (!n.IsSequence()) {
+      throw ConfigError("config key " + key_path(key) + ": expected a list of strings, for example [\"a\", \"b\"] (or [] for none)");
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string item = key_path(key) + "[" + std::to_string(i) + "]";
+      if (!n[i].IsScalar()) throw ConfigError("config key " + item + ": expected a string");
+      out.push_back(expand_env(n[i].Scalar(), env_, item));
+    }
+    return out;
+  }
+
   std::vector<std::pair<std::string, std::string>> env_map(const std::string& key) {
     std::vector<std::pair<std::string, std::string>> out;
     if (!has(key)) return out;
@@ -185,6 +206,18 @@ class Section {
     return Section(node_ ? get(key) : YAML::Node(), key_path(key), env_, warnings_);
   }
 
+  /// Every key of this mapping in file order, each marked as known (for sections whose keys are
+  /// user-chosen names, such as kv.<storage>).
+  std::vector<std::string> keys() {
+    std::vector<std::string> out;
+    if (!node_ || !node_.IsMap()) return out;
+    for (const auto& kv : node_) {
+      out.push_back(kv.first.Scalar());
+      known_.insert(out.back());
+    }
+    return out;
+  }
+
   /// A list of strings (a single string counts as a one-item list); `dflt` when absent.
   std::vector<std::string> string_list(const std::string& key, std::vector<std::string> dflt) {
     if (!has(key)) return dflt;
@@ -196,17 +229,6 @@ class Section {
       const std::string item = key_path(key) + "[" + std::to_string(i) + "]";
       if (!n[i].IsScalar()) throw ConfigError("config key " + item + ": expected a string");
       out.push_back(expand_env(n[i].Scalar(), env_, item));
-    }
-    return out;
-  }
-
-  /// The keys of this mapping, in file order (each counts as known).
-  std::vector<std::string> keys() {
-    std::vector<std::string> out;
-    if (!node_ || !node_.IsMap()) return out;
-    for (const auto& kv : node_) {
-      out.push_back(kv.first.Scalar());
-      known_.insert(out.back());
     }
     return out;
   }
@@ -340,6 +362,212 @@ PoolConfig read_pool(Section s) {
   return p;
 }
 
+/// `http.uploads.forbid` / `allow`: lower-cased extensions that must start with a dot.
+std::vector<std::string> read_extensions(Section& s, const std::string& key, std::vector<std::string> dflt) {
+  std::vector<std::string> exts = s.strings(key, std::move(dflt));
+  for (std::size_t i = 0; i < exts.size(); ++i) {
+    auto& e = exts[i];
+    if (e.size() < 2 || e[0] != '.' || e.find('/') != std::string::npos) {
+      throw ConfigError("config key " + s.key_path(key) + "[" + std::to_string(i) + "]: \"" + e +
+                        "\" is not a file extension; write it with the dot, for example \".php\"");
+    }
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  return exts;
+}
+
+UploadsConfig read_uploads(Section s) {
+  UploadsConfig u;
+  u.dir = s.string("dir", "");
+  u.forbid = read_extensions(s, "forbid", {".php", ".exe", ".bat"});
+  u.allow = read_extensions(s, "allow", {});
+  u.max_file_size = static_cast<std::uint64_t>(s.integer("max_file_size", 0, 0, 1 << 20)) * 1024 * 1024;
+  u.max_files = static_cast<std::uint64_t>(s.integer("max_files", 1000, 0, 1 << 30));
+  s.finish();
+  return u;
+}
+
+/// "10.0.0.0/8", "fc00::/7" or a bare address (a /32 or /128). Host bits are cleared, as Go's
+/// net.ParseCIDR does.
+Cidr parse_cidr(const std::string& key, const std::string& text) {
+  auto bad = [&]() {
+    return ConfigError("config key " + key + ": \"" + text +
+                       "\" is not a CIDR; use address/prefix such as 10.0.0.0/8, 127.0.0.1/32 or fd00::/8");
+  };
+  Cidr c;
+  c.text = text;
+  const std::size_t slash = text.find('/');
+  const std::string addr = text.substr(0, slash);
+  unsigned prefix = 0;
+  bool v4 = false;
+  in_addr a4{};
+  in6_addr a6{};
+  if (::inet_pton(AF_INET, addr.c_str(), &a4) == 1) {
+    v4 = true;
+    c.address[10] = 0xff;
+    c.address[11] = 0xff;
+    std::memcpy(c.address.data() + 12, &a4, 4);
+  } else if (::inet_pton(AF_INET6, addr.c_str(), &a6) == 1) {
+    std::memcpy(c.address.data(), &a6, 16);
+  } else {
+    throw bad();
+  }
+  const unsigned max_prefix = v4 ? 32 : 128;
+  if (slash == std::string::npos) {
+    prefix = max_prefix;
+  } else {
+    const std::string p = text.substr(slash + 1);
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
+    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || prefix > max_prefix) throw bad();
+  }
+  c.prefix = v4 ? prefix + 96 : prefix;
+  for (unsigned bit = c.prefix; bit < 128; ++bit) c.address[bit / 8] &= static_cast<std::uint8_t>(~(0x80U >> (bit % 8)));
+  return c;
+}
+
+// --- KV plugin (issue #5) ----------------------------------------------------------------------
+
+/// `kv.<name>.config` of the memory driver.
+KvMemoryConfig read_kv_memory(Section s) {
+  KvMemoryConfig m;
+  m.interval = s.duration("interval", std::chrono::seconds(1));
+  if (m.interval < std::chrono::milliseconds(10)) {
+    throw ConfigError("config key " + s.key_path("interval") + ": must be at least 10ms (default 1s)");
+  }
+  s.finish();
+  return m;
+}
+
+/// `kv.<name>.config` of the redis driver: RoadRunner's redis kv keys (0 = the default, as in
+/// go-redis), plus `prefix`. Cluster, sentinel and TLS keys are recognised and warned about.
+KvRedisConfig read_kv_redis(Section s, std::vector<std::string>& warnings) {
+  KvRedisConfig r;
+  const auto addrs = s.strings("addrs", {"127.0.0.1:6379"});
+  if (addrs.empty()) {
+    throw ConfigError("config key " + s.key_path("addrs") + ": needs one host:port, for example [\"127.0.0.1:6379\"]");
+  }
+  const std::string first = s.key_path("addrs") + "[0]";
+  const auto [host, port] = parse_address(first, addrs[0]);
+  if (port == 0) throw ConfigError("config key " + first + ": \"" + addrs[0] + "\" needs a port other than 0, for example 127.0.0.1:6379");
+  r.host = addrs[0].rfind(':') == 0 ? "127.0.0.1" : host;  // ":6379" means the local server
+  r.port = port;
+  if (addrs.size() > 1) {
+    warnings.push_back("config key " + s.key_path("addrs") + ": only the first address (" + addrs[0] +
+                       ") is used; Redis Cluster and Sentinel are not supported");
+  }
+  r.username = s.string("username", "");
+  r.password = s.string("password", "");
+  r.db = static_cast<unsigned>(s.integer("db", 0, 0, 1 << 20));
+  r.prefix = s.string("prefix", "");
+  r.dial_timeout = s.duration("dial_timeout", Duration{0});
+  if (r.dial_timeout.count() == 0) r.dial_timeout = std::chrono::seconds(5);
+  r.read_timeout = s.duration("read_timeout", Duration{0});
+  if (r.read_timeout.count() == 0) r.read_timeout = std::chrono::seconds(3);
+  r.write_timeout = s.duration("write_timeout", Duration{0});
+  if (r.write_timeout.count() == 0) r.write_timeout = r.read_timeout;
+  r.pool_size = static_cast<unsigned>(s.integer("pool_size", 0, 0, 128));
+  if (r.pool_size == 0) r.pool_size = 4;
+  s.not_yet({"master_name", "sentinel_password", "route_by_latency", "route_randomly", "max_retries", "min_retry_backoff",
+             "max_retry_backoff", "min_idle_conns", "max_conn_age", "pool_timeout", "idle_timeout", "idle_check_freq",
+             "read_only", "tls"},
+            "one Redis server, plain TCP");
+  s.finish();
+  return r;
+}
+
+/// The `kv` section: one storage per key, each `driver` + `config`.
+KvConfig read_kv(Section s, std::vector<std::string>& warnings) {
+  KvConfig kv;
+  kv.enabled = true;
+  for (const auto& name : s.keys()) {
+    Section st = s.section(name);
+    KvStorageConfig c;
+    c.name = name;
+    if (!st.has("driver")) throw ConfigError("config key " + st.key_path("driver") + " is required; use one of: memory, redis");
+    c.driver = st.one_of("driver", "", {"memory", "redis"});
+    if (c.driver == "memory") {
+      c.memory = read_kv_memory(st.section("config"));
+    } else {
+      c.redis = read_kv_redis(st.section("config"), warnings);
+    }
+    st.finish();
+    kv.storages.push_back(std::move(c));
+  }
+  s.finish();
+  return kv;
+}
+
+// --- end KV plugin -----------------------------------------------------------------------------
+
+// --- Metrics plugin (issue #5) -----------------------------------------------------------------
+
+/// A number as YAML writes it: 0.5, 1e3, .inf / +Inf.
+double parse_number(const std::string& key, const std::string& text) {
+  if (text == ".inf" || text == "+.inf" || text == "+Inf" || text == "Inf" || text == "inf") return std::numeric_limits<double>::infinity();
+  double v = 0;
+  const char* begin = text.data() + (!text.empty() && text[0] == '+' ? 1 : 0);
+  auto [p, ec] = std::from_chars(begin, text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) {
+    throw ConfigError("config key " + key + ": expected a number, got \"" + text + "\"");
+  }
+  return v;
+}
+
+/// `metrics.collect.<name>`: the fields of RPC metrics.Declare's `collector` object.
+MetricsCollectorConfig read_metrics_collector(Section s, const std::string& name, const std::string& path) {
+  MetricsCollectorConfig c;
+  c.name = name;
+  if (!s.has("type")) {
+    throw ConfigError("config key " + s.key_path("type") + " is required; use one of: counter, gauge, histogram, summary");
+  }
+  c.type = s.one_of("type", "", {"counter", "gauge", "histogram", "summary"});
+  c.namespace_name = s.string("namespace", "");
+  c.subsystem = s.string("subsystem", "");
+  c.help = s.string("help", "");
+  c.labels = s.strings("labels", {});
+  const auto buckets = s.strings("buckets", {});
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    c.buckets.push_back(parse_number(s.key_path("buckets") + "[" + std::to_string(i) + "]", buckets[i]));
+  }
+  if (s.has("objectives")) {
+    Section o = s.section("objectives");  // quantile: allowed error, e.g. {0.5: 0.05, 0.99: 0.001}
+    for (const auto& q : o.keys()) {
+      c.objectives.emplace_back(parse_number(o.key_path(q), q), parse_number(o.key_path(q), o.scalar(q)));
+    }
+    o.finish();
+  }
+  s.finish();
+  if (const std::string problem = metrics_collector_problem(c); !problem.empty()) {
+    throw ConfigError("config key " + path + ": " + problem);
+  }
+  return c;
+}
+
+/// The `metrics` section: the /metrics endpoint and the collectors declared at start.
+MetricsConfig read_metrics(Section s) {
+  MetricsConfig m;
+  m.enabled = true;
+  const auto [host, port] = parse_address("metrics.address", s.string("address", "127.0.0.1:2112"));
+  m.host = host;
+  m.port = port;
+  Section collect = s.section("collect");
+  std::map<std::string, std::string> full_names;  // full name -> the collector that has it
+  for (const auto& name : collect.keys()) {
+    MetricsCollectorConfig c = read_metrics_collector(collect.section(name), name, collect.key_path(name));
+    const auto [it, fresh] = full_names.emplace(metrics_full_name(c), name);
+    if (!fresh) {
+      throw ConfigError("config key " + collect.key_path(name) + ": its full name " + it->first + " is already used by " +
+                        collect.key_path(it->second));
+    }
+    m.collect.push_back(std::move(c));
+  }
+  collect.finish();
+  s.finish();
+  return m;
+}
+
+// --- end Metrics plugin ------------------------------------------------------------------------
+
 /// Deep merge: mappings merge key by key, anything else in `over` replaces what `base` has.
 void merge_into(YAML::Node base, const YAML::Node& over) {
   for (const auto& kv : over) {
@@ -450,10 +678,22 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
       cfg.http.max_request_size = static_cast<std::uint64_t>(s.integer("max_request_size", 1000, 1, 1 << 20)) * 1024 * 1024;
       cfg.http.max_header_size = static_cast<std::uint64_t>(s.integer("max_header_size", 64 * 1024, 1024, 16 << 20));
       cfg.http.internal_error_code = static_cast<int>(s.integer("internal_error_code", 500, 400, 599));
+      cfg.http.raw_body = s.boolean("raw_body", false);
+      cfg.http.uploads = read_uploads(s.section("uploads"));
+      cfg.http.access_logs = s.boolean("access_logs", false);
+      {
+        const auto subnets = s.strings("trusted_subnets", {});
+        for (std::size_t i = 0; i < subnets.size(); ++i) {
+          cfg.http.trusted_subnets.push_back(parse_cidr(s.key_path("trusted_subnets") + "[" + std::to_string(i) + "]", subnets[i]));
+        }
+      }
+      cfg.http.read_header_timeout = s.duration("read_header_timeout", std::chrono::seconds(10));
+      cfg.http.read_timeout = s.duration("read_timeout", std::chrono::seconds(60));
+      cfg.http.write_timeout = s.duration("write_timeout", std::chrono::seconds(60));
+      cfg.http.idle_timeout = s.duration("idle_timeout", std::chrono::seconds(60));
+      cfg.http.max_connections = static_cast<std::uint64_t>(s.integer("max_connections", 10000, 1, 10000000));
       cfg.http.pool = read_pool(s.section("pool"));
-      s.not_yet({"raw_body", "uploads", "middleware", "access_logs", "ssl", "http2", "http3", "fcgi", "trusted_subnets",
-                 "static", "headers"},
-                "planned");
+      s.not_yet({"middleware", "ssl", "http2", "http3", "fcgi", "static", "headers"}, "planned");
       s.finish();
       if (cfg.http.pool.command.empty() && cfg.server.command.empty()) {
         throw ConfigError("config key server.command is required (for example: server.command: \"php worker.php\")");
@@ -491,6 +731,28 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
       cfg.status.port = port;
       cfg.status.unavailable_status_code = static_cast<int>(s.integer("unavailable_status_code", 503, 100, 599));
       s.finish();
+    }
+  });
+
+  // KV plugin (issue #5): storages are reached over RPC only.
+  collect([&] {
+    if (top.has("kv")) {
+      cfg.kv = read_kv(top.section("kv"), cfg.warnings);
+      if (!cfg.rpc.enabled) {
+        cfg.warnings.push_back("config key kv: storages are reached over RPC only and there is no rpc section; "
+                               "add rpc.listen (for example tcp://127.0.0.1:6001) or kv is not started");
+      }
+    }
+  });
+
+  // Metrics plugin (issue #5): Prometheus endpoint, request and worker metrics, app collectors.
+  collect([&] {
+    if (top.has("metrics")) {
+      cfg.metrics = read_metrics(top.section("metrics"));
+      if (!cfg.rpc.enabled && !cfg.metrics.collect.empty()) {
+        cfg.warnings.push_back("config key metrics.collect: application collectors are fed over RPC (metrics.Add, ...) and there "
+                               "is no rpc section; add rpc.listen (for example tcp://127.0.0.1:6001) or they stay at zero");
+      }
     }
   });
 
@@ -537,7 +799,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
   });
 
   collect([&] {
-    top.not_yet({"metrics", "kv", "jobs", "service", "grpc", "tcp", "temporal", "centrifuge",
+    top.not_yet({"jobs", "service", "grpc", "tcp", "temporal", "centrifuge",
                  "otel", "endure", "include", "env", "redis", "amqp", "headers", "gzip", "static"},
                 "section not implemented yet");
   });

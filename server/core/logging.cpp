@@ -29,20 +29,38 @@ spdlog::level::level_enum to_level(const std::string& level) {
 }  // namespace
 
 Logging::Logging(const std::string& level, const std::string& encoding)
-    : sink_(std::make_shared<spdlog::sinks::stderr_sink_mt>()), level_(to_level(level)) {
+    : sink_(std::make_shared<spdlog::sinks::stderr_sink_mt>()),
+      structured_sink_(std::make_shared<spdlog::sinks::stderr_sink_mt>()),
+      level_(to_level(level)),
+      json_(encoding == "json") {
+  // Both sinks write to stderr under spdlog's one console mutex, so lines never interleave.
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  if (encoding == "json") {
+  auto structured = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  if (json_) {
     formatter->add_flag<JsonMessageFlag>('*').set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":%*})");
+    structured->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n",%v})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l logger=%n %v");
+    structured->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l logger=%n %v");
   }
   sink_->set_formatter(std::move(formatter));
+  structured_sink_->set_formatter(std::move(structured));
 }
 
-Logging::~Logging() { sink_->flush(); }
+Logging::~Logging() {
+  sink_->flush();
+  structured_sink_->flush();
+}
 
 std::shared_ptr<spdlog::logger> Logging::get(const std::string& name) const {
   auto logger = std::make_shared<spdlog::logger>(name, sink_);
+  logger->set_level(level_);
+  logger->flush_on(spdlog::level::info);
+  return logger;
+}
+
+std::shared_ptr<spdlog::logger> Logging::get_structured(const std::string& name) const {
+  auto logger = std::make_shared<spdlog::logger>(name, structured_sink_);
   logger->set_level(level_);
   logger->flush_on(spdlog::level::info);
   return logger;

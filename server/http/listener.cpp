@@ -12,12 +12,16 @@
 
 namespace pivot::http {
 
-Listener::Listener(asio::io_context& io, const config::HttpConfig& cfg, pool::Pool& pool, std::shared_ptr<spdlog::logger> log)
+Listener::Listener(asio::io_context& io, const config::HttpConfig& cfg, pool::Pool& pool, std::shared_ptr<spdlog::logger> log,
+                   std::shared_ptr<spdlog::logger> access_log, bool json_logs)
     : io_(io),
       cfg_(cfg),
       log_(log),
       acceptor_(asio::make_strand(io)),
-      ctx_{pool, cfg, log, stopping_, {}} {}
+      resume_timer_(acceptor_.get_executor()),
+      proxies_(cfg.trusted_subnets),
+      access_log_(cfg.access_logs && access_log ? std::make_unique<AccessLog>(std::move(access_log), json_logs) : nullptr),
+      ctx_{pool, cfg, log, stopping_, {}, proxies_, access_log_.get()} {}
 
 Listener::~Listener() = default;
 
@@ -36,6 +40,22 @@ void Listener::start() {
 
 asio::awaitable<void> Listener::accept_loop() {
   for (;;) {
+    if (active_.load() >= cfg_.max_connections) {
+      // Stop accepting (new clients wait in the kernel backlog) until a session ends.
+      paused_ = true;
+      if (active_.load() >= cfg_.max_connections) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_pause_log_ >= std::chrono::seconds(10)) {
+          last_pause_log_ = now;
+          log_->warn("event=accept_paused reason=max_connections limit={} active={}", cfg_.max_connections, active_.load());
+        }
+        resume_timer_.expires_after(std::chrono::seconds(1));
+        co_await resume_timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      }
+      paused_ = false;
+      if (!acceptor_.is_open()) co_return;
+      continue;
+    }
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), asio::experimental::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
@@ -54,6 +74,7 @@ void Listener::stop() {
   asio::post(acceptor_.get_executor(), [this] {
     std::error_code ec;
     acceptor_.close(ec);
+    resume_timer_.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {
@@ -82,13 +103,18 @@ asio::awaitable<void> Listener::wait_sessions(std::chrono::steady_clock::time_po
 }
 
 void Listener::add(const std::shared_ptr<Session>& s) {
+  ++active_;
   std::lock_guard lock(mu_);
   sessions_.emplace(s.get(), s);
 }
 
 void Listener::remove(Session* s) {
-  std::lock_guard lock(mu_);
-  sessions_.erase(s);
+  {
+    std::lock_guard lock(mu_);
+    sessions_.erase(s);
+  }
+  --active_;
+  if (paused_.load()) asio::post(acceptor_.get_executor(), [this] { resume_timer_.cancel(); });
 }
 
 }  // namespace pivot::http

@@ -29,6 +29,9 @@ struct RequestParser::Callbacks {
     s.has_content_length_ = false;
     s.has_transfer_encoding_ = false;
     s.header_bytes_ = 0;
+    s.body_bytes_ = 0;
+    s.in_body_ = false;
+    s.streaming_ = false;
     return 0;
   }
 
@@ -82,6 +85,14 @@ struct RequestParser::Callbacks {
     if (s.has_content_length_ && p->content_length > s.max_body_bytes_) {
       return s.fail(413, "Content-Length exceeds http.max_request_size");
     }
+    if (s.sink_ != nullptr) {
+      switch (s.sink_->on_headers(s.req_)) {
+        case BodySink::Decision::buffer: break;
+        case BodySink::Decision::stream: s.streaming_ = true; break;
+        case BodySink::Decision::reject: return s.fail(s.sink_->error_status(), s.sink_->error_reason());
+      }
+    }
+    s.in_body_ = true;
     if (s.req_.expect_continue && (s.has_content_length_ ? p->content_length > 0 : s.has_transfer_encoding_)) {
       s.paused_for_continue_ = true;
       return HPE_PAUSED;
@@ -91,8 +102,13 @@ struct RequestParser::Callbacks {
 
   static int on_body(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = self(p);
-    if (s.req_.body.size() + n > s.max_body_bytes_) {
+    if (s.body_bytes_ + n > s.max_body_bytes_) {
       return s.fail(413, "body exceeds http.max_request_size");
+    }
+    s.body_bytes_ += n;
+    if (s.streaming_) {
+      if (!s.sink_->on_body(std::string_view(at, n))) return s.fail(s.sink_->error_status(), s.sink_->error_reason());
+      return 0;
     }
     if (s.has_content_length_ && s.req_.body.empty()) s.req_.body.reserve(p->content_length);
     s.req_.body.append(at, n);
@@ -103,6 +119,7 @@ struct RequestParser::Callbacks {
     auto& s = self(p);
     s.req_.keep_alive = llhttp_should_keep_alive(p) != 0;
     s.in_message_ = false;
+    s.in_body_ = false;
     return HPE_PAUSED;
   }
 };

@@ -25,6 +25,24 @@ class RequestParser {
     error,            ///< malformed or over a limit: answer `error_status()` and close
   };
 
+  /// Takes the body of chosen requests instead of HttpRequest::body (streamed form uploads).
+  /// Called from inside feed(), on the session's strand.
+  class BodySink {
+   public:
+    /// Where the body of a request goes; decided when its headers are complete.
+    enum class Decision { buffer, stream, reject };
+    virtual ~BodySink() = default;
+    /// Looks at the request line and headers: `buffer` into HttpRequest::body, `stream` to
+    /// on_body(), or `reject` with error_status()/error_reason().
+    virtual Decision on_headers(const HttpRequest& req) = 0;
+    /// The next decoded body bytes of a streamed request; false rejects the request.
+    virtual bool on_body(std::string_view data) = 0;
+    /// The status for a rejection (400, 413, …).
+    virtual int error_status() const noexcept = 0;
+    /// Why, for the log.
+    virtual const std::string& error_reason() const noexcept = 0;
+  };
+
   /// Creates a parser with limits in bytes.
   RequestParser(std::uint64_t max_header_bytes, std::uint64_t max_body_bytes);
   ~RequestParser();
@@ -39,6 +57,10 @@ class RequestParser {
   void resume();
   /// True when some bytes of a message have been seen since the last complete one.
   bool in_message() const noexcept { return in_message_; }
+  /// True between the end of a message's headers and the end of its body.
+  bool in_body() const noexcept { return in_body_; }
+  /// Consults `sink` (may be null) for the body of every following request; it must outlive the parser.
+  void set_body_sink(BodySink* sink) noexcept { sink_ = sink; }
 
   /// The request; valid after `complete`.
   HttpRequest& request() noexcept { return req_; }
@@ -65,7 +87,11 @@ class RequestParser {
   bool has_transfer_encoding_ = false;
   bool paused_for_continue_ = false;
   bool user_failed_ = false;  // a limit callback set error_status_
+  bool in_body_ = false;
+  bool streaming_ = false;    // this message's body goes to sink_
+  BodySink* sink_ = nullptr;
   std::uint64_t header_bytes_ = 0;
+  std::uint64_t body_bytes_ = 0;
   std::uint64_t max_header_bytes_;
   std::uint64_t max_body_bytes_;
   int error_status_ = 400;

@@ -104,7 +104,8 @@ std::size_t append_response_head(std::string& out, const ResponseHeadOptions& op
   out.append("\r\n");
   for (const auto& h : headers) {
     if (iequals(h.name, "content-length") || iequals(h.name, "transfer-encoding") || iequals(h.name, "connection") ||
-        iequals(h.name, "date") || iequals(h.name, "keep-alive")) {
+        iequals(h.name, "date") || iequals(h.name, "keep-alive") ||
+        (!opts.request_id.empty() && iequals(h.name, "x-request-id"))) {
       continue;
     }
     if (!header_is_safe(h.name, h.value)) {
@@ -119,6 +120,11 @@ std::size_t append_response_head(std::string& out, const ResponseHeadOptions& op
   out.append("Date: ");
   out.append(opts.date);
   out.append("\r\n");
+  if (!opts.request_id.empty()) {
+    out.append("X-Request-Id: ");
+    out.append(opts.request_id);
+    out.append("\r\n");
+  }
   if (!status_has_no_body(opts.status)) {
     out.append("Content-Length: ");
     append_number(out, opts.content_length);

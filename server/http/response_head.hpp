@@ -38,11 +38,13 @@ struct ResponseHeadOptions {
   bool close = false;               ///< add "Connection: close"
   bool keep_alive_10 = false;       ///< HTTP/1.0 client that asked for keep-alive
   std::string_view date;            ///< Date header value
+  std::string_view request_id;      ///< X-Request-Id to send (the server owns it); empty = none
 };
 
 /// Appends the status line, the worker's headers (minus the framing headers the server owns:
-/// Content-Length, Transfer-Encoding, Connection, Date, Keep-Alive), Date, Content-Length and
-/// Connection, and the blank line. Unsafe header lines are skipped and counted in the return value.
+/// Content-Length, Transfer-Encoding, Connection, Date, Keep-Alive, and X-Request-Id when
+/// `opts.request_id` is set), Date, X-Request-Id, Content-Length and Connection, and the blank
+/// line. Unsafe header lines are skipped and counted in the return value.
 std::size_t append_response_head(std::string& out, const ResponseHeadOptions& opts,
                                  std::span<const protocol::HeaderField> headers);
 

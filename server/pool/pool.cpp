@@ -526,6 +526,7 @@ void Pool::release(const WorkerPtr& w, Outcome outcome, bool requested_stop) {
 
 void Pool::retire(const WorkerPtr& w, RetireReason reason) {
   if (w->state() == WorkerState::Stopping || w->state() == WorkerState::Exited) return;
+  if (opts_.on_retire) opts_.on_retire(worker::reason_name(reason));  // metrics plugin: restarts by reason
   w->retire_reason = reason;
   remove_idle(w.get());
   w->set_state(WorkerState::Stopping);
@@ -536,6 +537,8 @@ void Pool::retire(const WorkerPtr& w, RetireReason reason) {
 
 void Pool::kill_worker(const WorkerPtr& w, RetireReason reason) {
   if (w->state() == WorkerState::Exited) return;
+  // Metrics plugin: restarts by reason; a worker already retiring was counted by retire().
+  if (opts_.on_retire && w->state() != WorkerState::Stopping) opts_.on_retire(worker::reason_name(reason));
   w->retire_reason = reason;
   remove_idle(w.get());
   if (w->state() != WorkerState::Stopping) w->set_state(WorkerState::Stopping);

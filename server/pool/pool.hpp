@@ -8,6 +8,7 @@
 #include <asio/strand.hpp>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
@@ -33,6 +34,10 @@ class Pool {
     std::vector<std::string> argv;        ///< worker command
     std::vector<std::string> env;         ///< full environment, "KEY=value"
     std::size_t max_frame = 1ULL << 31;   ///< largest reply payload accepted
+    /// Metrics plugin: called on the pool strand whenever a worker is retired or killed, with
+    /// worker::reason_name() of the reason ("max_jobs", "ttl", "crashed", ...). Empty = off.
+    /// Must be quick and must not block (it runs inside pool state changes).
+    std::function<void(std::string_view reason)> on_retire;
   };
 
   /// Creates the pool; no worker starts until `start()`.

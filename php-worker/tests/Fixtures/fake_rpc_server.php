@@ -20,6 +20,12 @@ declare(strict_types=1);
 //   test.Big        JSON: a string of <arg> bytes
 //   test.Silent     no reply at all (the connection stays open)
 //   test.Close      closes the connection without a reply
+//   kv.*            (JSON codec) an in-memory KV service with one storage, "local", for the
+//                   KV\Storage tests: kv.Has/Set/MGet/MExpire/TTL/Delete/Clear with RoadRunner's
+//                   replies and error texts; storage "broken" answers a Redis-style driver error
+//   metrics.*       (JSON codec) Metrics\Metrics tests: replies true; the collector name "nope" is
+//                   undefined, "dup" answers RoadRunner's old re-declare error, and a Declare type
+//                   other than counter/gauge/histogram/summary is unknown (RoadRunner's texts)
 //   anything else   an error reply "rpc: can't find service X" (Go's text)
 
 use Pivot\Worker\Tests\Support\Wire;
@@ -59,6 +65,112 @@ function readExactly($conn, int $length): ?string
     }
 
     return $data;
+}
+
+/**
+ * The fake kv service: returns [reply body, is error]. Keys live for the server's lifetime; an
+ * item whose RFC 3339 timeout has passed is treated as missing.
+ *
+ * @return array{0: string, 1: bool}
+ */
+function kv(string $method, string $arg): array
+{
+    static $store = []; // key => ['value' => base64, 'timeout' => string]
+    $ops = ['kv.Has' => 'rpc_has', 'kv.Set' => 'rpc_set', 'kv.MGet' => 'rpc_mget', 'kv.MExpire' => 'rpc_mexpire',
+        'kv.TTL' => 'rpc_ttl', 'kv.Delete' => 'rcp_delete', 'kv.Clear' => 'rcp_delete'];
+    $op = $ops[$method] ?? null;
+    if ($op === null) {
+        return ["rpc: can't find method $method", true];
+    }
+    $req = json_decode($arg, true);
+    $storage = (string) ($req['storage'] ?? '');
+    $items = is_array($req['items'] ?? null) ? $req['items'] : [];
+    if ($storage === '') {
+        return ["$op: no storage provided", true];
+    }
+    if ($storage === 'broken') {
+        $driverOp = 'redis_driver_' . strtolower(substr($method, 3));
+        return ["$op:\n\t$driverOp: redis unavailable: connect 127.0.0.1:1: Connection refused", true];
+    }
+    if ($storage !== 'local') {
+        return ["$op: no such storage: $storage", true];
+    }
+    $live = static function (string $key) use (&$store): bool {
+        if (!isset($store[$key])) {
+            return false;
+        }
+        $t = $store[$key]['timeout'];
+        if ($t !== '' && (new DateTimeImmutable($t)) <= new DateTimeImmutable()) {
+            unset($store[$key]);
+            return false;
+        }
+        return true;
+    };
+    $out = [];
+    foreach ($items as $item) {
+        $key = (string) ($item['key'] ?? '');
+        switch ($method) {
+            case 'kv.Set':
+                $store[$key] = ['value' => (string) ($item['value'] ?? ''), 'timeout' => (string) ($item['timeout'] ?? '')];
+                break;
+            case 'kv.Has':
+                if ($live($key)) {
+                    $out[] = ['key' => $key];
+                }
+                break;
+            case 'kv.MGet':
+                if ($live($key)) {
+                    $out[] = ['key' => $key, 'value' => $store[$key]['value']];
+                }
+                break;
+            case 'kv.TTL':
+                if ($live($key)) {
+                    $out[] = $store[$key]['timeout'] === '' ? ['key' => $key] : ['key' => $key, 'timeout' => $store[$key]['timeout']];
+                }
+                break;
+            case 'kv.MExpire':
+                if ((string) ($item['timeout'] ?? '') === '') {
+                    return ["$op:\n\tin_memory_plugin_mexpire: timeout for MExpire is empty or key is empty", true];
+                }
+                if ($live($key)) {
+                    $store[$key]['timeout'] = (string) $item['timeout'];
+                }
+                break;
+            case 'kv.Delete':
+                unset($store[$key]);
+                break;
+        }
+    }
+    if ($method === 'kv.Clear') {
+        $store = [];
+    }
+
+    return [json_encode($out === [] ? new stdClass() : ['items' => $out], JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES), false];
+}
+
+/**
+ * The fake metrics service: returns [reply body, is error].
+ *
+ * @return array{0: string, 1: bool}
+ */
+function metrics(string $method, string $arg): array
+{
+    $req = json_decode($arg, true);
+    $op = 'metrics_plugin_' . strtolower(substr($method, 8));
+    $name = is_array($req) ? (string) ($req['name'] ?? '') : (string) $req;
+    if ($method === 'metrics.Declare') {
+        $type = (string) ($req['collector']['type'] ?? '');
+        if ($name === 'dup') {
+            return ["$op: tried to register existing collector with the name `dup`", true];
+        }
+        if (!in_array($type, ['counter', 'gauge', 'histogram', 'summary'], true)) {
+            return ["$op: unknown collector type $type", true];
+        }
+    } elseif ($name === 'nope') {
+        return ["$op: undefined collector nope", true];
+    }
+
+    return ['true', false];
 }
 
 /**
@@ -149,6 +261,16 @@ function serve($conn): bool
         case 'test.Close':
             return false;
         default:
+            if (str_starts_with($method, 'metrics.') && ($codec & 0x08) !== 0) {
+                [$body, $isError] = metrics($method, $arg);
+                $out = $reply($body, $isError ? $codec | 0x40 : -1);
+                break;
+            }
+            if (str_starts_with($method, 'kv.') && ($codec & 0x08) !== 0) {
+                [$body, $isError] = kv($method, $arg);
+                $out = $reply($body, $isError ? $codec | 0x40 : -1);
+                break;
+            }
             $service = strstr($method, '.', true);
             $out = $reply("rpc: can't find service " . ($service === false ? $method : $service), $codec | 0x40);
     }

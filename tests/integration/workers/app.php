@@ -105,6 +105,31 @@ while (($req = $http->waitRequest()) !== null) {
         case '/status':
             $http->respond((int) ($q['code'] ?? 200), 'status', ['X-Custom' => ['a', 'b']]);
             break;
+        case '/upload':
+            // The server-parsed form and the uploads tree, each file leaf annotated with whether
+            // its temp file exists now and its md5.
+            $annotate = static function (array $node) use (&$annotate): array {
+                if (array_key_exists('tmpName', $node) && array_key_exists('error', $node) && !is_array($node['tmpName'])) {
+                    $tmp = (string) $node['tmpName'];
+                    $node['exists'] = $tmp !== '' && is_file($tmp);
+                    $node['md5'] = $node['exists'] ? md5_file($tmp) : null;
+                    $node['perms'] = $node['exists'] ? sprintf('%o', fileperms($tmp) & 0777) : null;
+                    return $node;
+                }
+                foreach ($node as $k => $v) {
+                    if (is_array($v)) {
+                        $node[$k] = $annotate($v);
+                    }
+                }
+                return $node;
+            };
+            $http->respond(200, json_encode([
+                'parsed' => $req->parsed,
+                'form' => $req->parsed ? $req->getParsedBody() : null,
+                'body' => $req->parsed ? null : $req->body,
+                'uploads' => $annotate($req->uploads),
+            ], JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES), ['Content-Type' => ['application/json']]);
+            break;
         default:
             $http->respond(200, "Hello from " . getmypid() . "\n", ['Content-Type' => ['text/plain']]);
     }

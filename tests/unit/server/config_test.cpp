@@ -132,9 +132,10 @@ TEST_CASE("config errors name the key path and what is allowed", "[config]") {
 }
 
 TEST_CASE("RoadRunner sections we do not implement yet are warnings, not errors", "[config]") {
-  const Config c = parse(std::string(kMinimal) + "metrics:\n  address: 127.0.0.1:2112\n");
+  // Metrics plugin: `metrics` is implemented now; `jobs` is still a warning.
+  const Config c = parse(std::string(kMinimal) + "jobs:\n  num_pollers: 2\n");
   REQUIRE(c.warnings.size() == 1);
-  CHECK_THAT(c.warnings[0], Contains("metrics"));
+  CHECK_THAT(c.warnings[0], Contains("jobs"));
 }
 
 TEST_CASE("pool.debug forces max_jobs 1", "[config]") {
@@ -179,4 +180,61 @@ TEST_CASE("status section: address and unavailable_status_code", "[config]") {
   CHECK(c.status.port == 9999);
   CHECK(c.status.unavailable_status_code == 500);
   CHECK_THROWS_WITH(parse(kMinimal, {"status.address=nope"}), Contains("status.address"));
+}
+
+TEST_CASE("http request keys: forms, uploads, proxies, timeouts, limits", "[config]") {
+  const Config d = parse(kMinimal);
+  CHECK_FALSE(d.http.raw_body);
+  CHECK_FALSE(d.http.access_logs);
+  CHECK(d.http.uploads.dir.empty());
+  CHECK(d.http.uploads.forbid == std::vector<std::string>{".php", ".exe", ".bat"});
+  CHECK(d.http.uploads.allow.empty());
+  CHECK(d.http.uploads.max_file_size == 0);
+  CHECK(d.http.uploads.max_files == 1000);
+  CHECK(d.http.trusted_subnets.empty());
+  CHECK(d.http.read_header_timeout == std::chrono::seconds(10));
+  CHECK(d.http.read_timeout == std::chrono::seconds(60));
+  CHECK(d.http.write_timeout == std::chrono::seconds(60));
+  CHECK(d.http.idle_timeout == std::chrono::seconds(60));
+  CHECK(d.http.max_connections == 10000);
+  CHECK(d.warnings.empty());
+
+  const Config c = parse(std::string(kMinimal) + R"(  raw_body: true
+  access_logs: true
+  uploads:
+    dir: /var/tmp/up
+    forbid: [".PHP", ".sh"]
+    allow: [".jpg"]
+    max_file_size: 64
+  trusted_subnets: ["10.0.0.0/8", "::1/128"]
+  read_header_timeout: 2s
+  read_timeout: 0
+  write_timeout: 1m
+  idle_timeout: 500ms
+  max_connections: 3
+)");
+  CHECK(c.http.raw_body);
+  CHECK(c.http.access_logs);
+  CHECK(c.http.uploads.dir == "/var/tmp/up");
+  CHECK(c.http.uploads.forbid == std::vector<std::string>{".php", ".sh"});
+  CHECK(c.http.uploads.allow == std::vector<std::string>{".jpg"});
+  CHECK(c.http.uploads.max_file_size == 64ULL * 1024 * 1024);
+  REQUIRE(c.http.trusted_subnets.size() == 2);
+  CHECK(c.http.trusted_subnets[0].prefix == 8 + 96);
+  CHECK(c.http.trusted_subnets[1].prefix == 128);
+  CHECK(c.http.read_header_timeout == std::chrono::seconds(2));
+  CHECK(c.http.read_timeout == std::chrono::seconds(0));
+  CHECK(c.http.idle_timeout == std::chrono::milliseconds(500));
+  CHECK(c.http.max_connections == 3);
+  CHECK(c.warnings.empty());
+
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.uploads.forbid=[php]"}),
+                    Contains("http.uploads.forbid[0]") && Contains("with the dot"));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.uploads.allow=.jpg"}), Contains("http.uploads.allow") && Contains("list"));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.uploads.max_file_size=-1"}), Contains("http.uploads.max_file_size") && Contains("0.."));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.uploads.dirr=/tmp"}), Contains("did you mean http.uploads.dir"));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.trusted_subnets=[\"10.0.0.0/40\"]"}), Contains("http.trusted_subnets[0]"));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.read_header_timeout=later"}), Contains("http.read_header_timeout") && Contains("duration"));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.max_connections=0"}), Contains("http.max_connections") && Contains("1.."));
+  CHECK_THROWS_WITH(parse(kMinimal, {"http.raw_body=maybe"}), Contains("http.raw_body") && Contains("true or false"));
 }

@@ -117,3 +117,90 @@ TEST_CASE("HTTP/1.0 and Connection: close end keep-alive", "[http][parser]") {
   REQUIRE(feed_all(q, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", used) == Status::complete);
   CHECK_FALSE(q.request().keep_alive);
 }
+
+namespace {
+
+/// Streams multipart bodies, buffers everything else; records what it got.
+class TestSink final : public RequestParser::BodySink {
+ public:
+  std::string streamed;
+  int headers_seen = 0;
+  bool reject_next = false;
+  std::size_t fail_after = SIZE_MAX;
+  int status = 400;
+  std::string reason = "nope";
+
+  Decision on_headers(const pivot::http::HttpRequest& req) override {
+    ++headers_seen;
+    if (reject_next) return Decision::reject;
+    for (const auto& h : req.headers) {
+      if (h.name == "Content-Type" && h.value.starts_with("multipart/")) return Decision::stream;
+    }
+    return Decision::buffer;
+  }
+  bool on_body(std::string_view data) override {
+    streamed.append(data);
+    return streamed.size() <= fail_after;
+  }
+  int error_status() const noexcept override { return status; }
+  const std::string& error_reason() const noexcept override { return reason; }
+};
+
+}  // namespace
+
+TEST_CASE("a body sink takes streamed bodies; others stay in the request", "[http][parser]") {
+  TestSink sink;
+  RequestParser p(8192, 1024);
+  p.set_body_sink(&sink);
+  const std::string data =
+      "POST /u HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+      "POST /j HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+  Status st = Status::need_more;
+  const std::size_t head_end = data.find("\r\n\r\n") + 4;
+  std::size_t off = p.feed(std::string_view(data).substr(0, head_end), st);
+  REQUIRE(st == Status::need_more);
+  CHECK(p.in_body());
+  for (; off < data.size() && st != Status::complete; ++off) p.feed(std::string_view(data).substr(off, 1), st);
+  REQUIRE(st == Status::complete);
+  CHECK(sink.streamed == "hello world");
+  CHECK(p.request().body.empty());
+  CHECK_FALSE(p.in_body());
+  p.resume();
+  p.feed(std::string_view(data).substr(off), st);
+  REQUIRE(st == Status::complete);
+  CHECK(p.request().body == "{}");
+  CHECK(sink.headers_seen == 2);
+}
+
+TEST_CASE("a body sink can reject at the headers or mid-body; limits still apply to streamed bodies", "[http][parser]") {
+  std::size_t used = 0;
+  {
+    TestSink sink;
+    sink.reject_next = true;
+    sink.status = 400;
+    RequestParser p(8192, 1024);
+    p.set_body_sink(&sink);
+    CHECK(feed_all(p, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n", used) == Status::error);
+    CHECK(p.error_status() == 400);
+    CHECK(p.error_reason() == "nope");
+  }
+  {
+    TestSink sink;
+    sink.fail_after = 3;
+    sink.status = 413;
+    RequestParser p(8192, 1024);
+    p.set_body_sink(&sink);
+    CHECK(feed_all(p, "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/x\r\nContent-Length: 5\r\n\r\nhello", used) == Status::error);
+    CHECK(p.error_status() == 413);
+  }
+  {
+    TestSink sink;
+    RequestParser p(8192, 10);
+    p.set_body_sink(&sink);
+    CHECK(feed_all(p, "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n",
+                   used) == Status::error);
+    CHECK(p.error_status() == 413);
+    CHECK(sink.streamed == "12345678");
+  }
+}

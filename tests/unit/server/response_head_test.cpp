@@ -50,3 +50,17 @@ TEST_CASE("DateCache gives an IMF-fixdate", "[http][response]") {
   CHECK(s.size() == 29);
   CHECK(s.substr(25) == " GMT");
 }
+
+TEST_CASE("X-Request-Id is the server's: added after Date, a worker's copy is dropped", "[http][response]") {
+  const std::vector<HeaderField> hs{{"x-request-id", "from-php"}, {"X-Other", "1"}};
+  std::string out;
+  ResponseHeadOptions o;
+  o.date = "D";
+  o.request_id = "abc";
+  append_response_head(out, o, hs);
+  CHECK(out == "HTTP/1.1 200 OK\r\nX-Other: 1\r\nDate: D\r\nX-Request-Id: abc\r\nContent-Length: 0\r\n\r\n");
+  out.clear();
+  o.request_id = {};
+  append_response_head(out, o, hs);
+  CHECK(out == "HTTP/1.1 200 OK\r\nx-request-id: from-php\r\nX-Other: 1\r\nDate: D\r\nContent-Length: 0\r\n\r\n");
+}
