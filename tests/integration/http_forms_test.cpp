@@ -263,7 +263,12 @@ TEST_CASE("a 200 MB upload streams to disk: server RSS stays under 50 MB and the
   CHECK(v["md5"].is_string());
   WARN("server VmHWM after a 200 MB upload: " << hwm << " kB");
   REQUIRE(hwm > 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's shadow memory and quarantine inflate RSS; the bound holds for normal builds.
+  CHECK(hwm < 400 * 1024);
+#else
   CHECK(hwm < 50 * 1024);
+#endif
   CHECK(up.wait_empty());
 }
 
