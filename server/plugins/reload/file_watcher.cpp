@@ -10,7 +10,8 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <array>
+#include <cstring>
+#include <vector>
 #include <filesystem>
 #include <system_error>
 
@@ -82,34 +83,40 @@ bool FileWatcher::matches(const std::string& name) const {
 }
 
 asio::awaitable<void> FileWatcher::read_loop() {
-  alignas(inotify_event) std::array<char, 16 * 1024> buf{};
   for (;;) {
     auto [ec] = co_await inotify_.async_wait(asio::posix::stream_descriptor::wait_read, kTuple);
     if (ec) co_return;
-    for (;;) {
-      const ssize_t n = ::read(inotify_.native_handle(), buf.data(), buf.size());
-      if (n <= 0) break;
-      for (ssize_t off = 0; off < n;) {
-        const auto* ev = reinterpret_cast<const inotify_event*>(buf.data() + off);
-        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-        if (ev->mask & IN_Q_OVERFLOW) {
-          changed("(inotify queue overflow)");
-          continue;
-        }
-        if (ev->mask & IN_IGNORED) {
-          dirs_.erase(ev->wd);
-          continue;
-        }
-        const auto it = dirs_.find(ev->wd);
-        if (it == dirs_.end() || ev->len == 0) continue;
-        const std::string name(ev->name);
-        const std::string path = it->second + "/" + name;
-        if (ev->mask & IN_ISDIR) {
-          if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && target_.recursive) add_tree(path);
-          continue;
-        }
-        if (matches(name) && !ignored(path)) changed(path);
+    drain_events();
+  }
+}
+
+void FileWatcher::drain_events() {
+  // A plain function, not part of the coroutine: inotify_event has a flexible array member and
+  // must not live in a coroutine frame; the buffer is aligned for it.
+  alignas(inotify_event) char buf[16 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(inotify_.native_handle(), buf, sizeof buf);
+    if (n <= 0) return;
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+      if (ev->mask & IN_Q_OVERFLOW) {
+        changed("(inotify queue overflow)");
+        continue;
       }
+      if (ev->mask & IN_IGNORED) {
+        dirs_.erase(ev->wd);
+        continue;
+      }
+      const auto it = dirs_.find(ev->wd);
+      if (it == dirs_.end() || ev->len == 0) continue;
+      const std::string name(ev->name, ::strnlen(ev->name, ev->len));
+      const std::string path = it->second + "/" + name;
+      if (ev->mask & IN_ISDIR) {
+        if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && target_.recursive) add_tree(path);
+        continue;
+      }
+      if (matches(name) && !ignored(path)) changed(path);
     }
   }
 }

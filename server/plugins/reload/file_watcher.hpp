@@ -42,6 +42,7 @@ class FileWatcher {
 
  private:
   asio::awaitable<void> read_loop();
+  void drain_events();
   void add_tree(const std::string& dir);
   bool ignored(const std::string& path) const;
   bool matches(const std::string& name) const;
