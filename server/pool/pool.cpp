@@ -384,9 +384,10 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame) {
     r.pid = w->pid();
     // exec_ttl is hard: at the deadline the worker's process group is SIGKILLed, which ends the
     // pending read or write below with an error that is then reported as a timeout (504).
-    auto expired = std::make_shared<bool>(false);
+    std::shared_ptr<bool> expired;  // allocated only when exec_ttl is on: nothing extra per request otherwise
     asio::steady_timer exec_deadline(strand_);
     if (const auto ttl = opts_.cfg.supervisor.exec_ttl; ttl.count() > 0) {
+      expired = std::make_shared<bool>(false);
       exec_deadline.expires_after(ttl);
       exec_deadline.async_wait([w, expired](std::error_code e) {
         if (e) return;
@@ -395,7 +396,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame) {
       });
     }
     auto timed_out = [&]() {
-      if (!*expired) return false;
+      if (!expired || !*expired) return false;
       log_->error("event=exec_ttl_expired pool={} pid={} exec_ttl_ms={} action=SIGKILL", opts_.name, w->pid(),
                   opts_.cfg.supervisor.exec_ttl.count());
       release(w, Outcome::Timeout);
