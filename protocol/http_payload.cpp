@@ -1,5 +1,8 @@
 #include "protocol/http_payload.hpp"
 
+#include <algorithm>
+#include <climits>
+
 #include "protocol/json_reader.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/protocol_error.hpp"
@@ -108,7 +111,10 @@ std::error_code decode_response_context(std::string_view json, HttpResponseConte
     if (key == "status") {
       std::int64_t st = 0;
       if (!r.read_int(st)) return ProtocolError::bad_json;
-      if (st < 100 || st > 599) return ProtocolError::bad_status;
+      if (st < 100 || st > 599) {
+        out.status = static_cast<int>(std::clamp<std::int64_t>(st, INT_MIN, INT_MAX));  // for the error message
+        return ProtocolError::bad_status;
+      }
       out.status = static_cast<int>(st);
     } else if (key == "headers") {
       const char c = r.peek();

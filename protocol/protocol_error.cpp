@@ -20,6 +20,7 @@ class Category final : public std::error_category {
       case ProtocolError::bad_json: return "malformed JSON";
       case ProtocolError::bad_control: return "control frame without the expected fields";
       case ProtocolError::bad_status: return "HTTP status outside 100..599";
+      case ProtocolError::bad_protobuf: return "malformed protobuf";
     }
     return "unknown protocol error";
   }

@@ -16,6 +16,7 @@ enum class ProtocolError {
   bad_json,             ///< a JSON context or control payload that does not parse
   bad_control,          ///< a control frame without the expected fields
   bad_status,           ///< HTTP status outside 100..599
+  bad_protobuf,         ///< a protobuf context that does not parse
 };
 
 /// The std::error_category of ProtocolError.

@@ -83,6 +83,31 @@ final class Relay
     }
 
     /**
+     * True when a frame (or the end of the stream) can be read without blocking. Used to notice
+     * a stream STOP between chunks. In-memory streams (tests) report whether unread bytes remain.
+     *
+     * @throws RelayException when the input cannot be polled
+     */
+    public function hasFrame(): bool
+    {
+        $type = stream_get_meta_data($this->in)['stream_type'];
+        if ($type === 'MEMORY' || $type === 'TEMP') {
+            $stat = fstat($this->in);
+
+            return $stat !== false && ftell($this->in) < $stat['size'];
+        }
+        $read = [$this->in];
+        $write = null;
+        $except = null;
+        $n = @stream_select($read, $write, $except, 0, 0);
+        if ($n === false) {
+            throw new RelayException('Failed to poll the input' . self::lastError());
+        }
+
+        return $n > 0;
+    }
+
+    /**
      * Reads exactly $length bytes.
      *
      * @return string|null null only when $eofAllowed and the stream ended before the first byte

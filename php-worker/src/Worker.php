@@ -17,8 +17,23 @@ final class Worker
 {
     private const STOP_PAYLOAD = '{"stop":true}';
 
+    /** A stream chunk carries PING when this many frames of the stream were sent before it (§2.6). */
+    public const PING_EVERY = 5;
+
     /** A request was handed out by waitPayload() and has not been answered yet. */
     private bool $pending = false;
+
+    /** Frames sent in the current response stream (0 outside a stream). */
+    private int $framesSent = 0;
+
+    /** The server sent STOP for the current stream. */
+    private bool $streamStopped = false;
+
+    /** PONGs received and not yet waited for. */
+    private int $pongs = 0;
+
+    /** @var list<Frame> frames other than STOP/PONG that arrived during a stream, for waitPayload() */
+    private array $queued = [];
 
     public function __construct(private readonly Relay $relay)
     {
@@ -58,7 +73,7 @@ final class Worker
     public function waitPayload(): ?Payload
     {
         while (true) {
-            $frame = $this->relay->receive();
+            $frame = $this->queued !== [] ? array_shift($this->queued) : $this->relay->receive();
             if ($frame === null) {
                 return null;
             }
@@ -115,15 +130,46 @@ final class Worker
      */
     public function respond(Payload $payload, ?int $codec = null): void
     {
+        $byte10 = 0;
+        if (!$payload->eos) {
+            // A stream chunk. Every PING_EVERY frames it carries PING and the worker waits for the
+            // PONG, which also brings any STOP the server sent before it (protocol doc §2.6).
+            $byte10 = Frame::STREAM;
+            if ($this->framesSent > 0 && $this->framesSent % self::PING_EVERY === 0 && !$this->streamStopped) {
+                $byte10 |= Frame::PING;
+            }
+        }
         $this->relay->send(new Frame(
             $codec ?? 0,
             [strlen($payload->header)],
             $payload->header . $payload->body,
-            $payload->eos ? 0 : Frame::STREAM,
+            $byte10,
         ));
         if ($payload->eos) {
             $this->pending = false;
+            $this->endStream();
+
+            return;
         }
+        ++$this->framesSent;
+        if (($byte10 & Frame::PING) !== 0) {
+            $this->waitPong();
+        }
+    }
+
+    /**
+     * True when the server stopped the current response stream (the client went away): stop
+     * sending chunks and answer with a final empty response. Never blocks.
+     *
+     * @throws RelayException when the channel is broken
+     */
+    public function isStreamStopped(): bool
+    {
+        while (!$this->streamStopped && $this->relay->hasFrame()) {
+            $this->handleStreamFrame($this->relay->receive());
+        }
+
+        return $this->streamStopped;
     }
 
     /**
@@ -133,6 +179,7 @@ final class Worker
     {
         $this->relay->send(new Frame(Frame::ERROR, [], $message));
         $this->pending = false;
+        $this->endStream();
     }
 
     /**
@@ -143,6 +190,48 @@ final class Worker
     {
         $this->relay->send(new Frame(0, [strlen(self::STOP_PAYLOAD)], self::STOP_PAYLOAD));
         $this->pending = false;
+        $this->endStream();
+    }
+
+    private function endStream(): void
+    {
+        $this->framesSent = 0;
+        $this->streamStopped = false;
+        $this->pongs = 0;
+    }
+
+    /**
+     * Blocks until the PONG for the PING just sent (or a STOP) arrives.
+     */
+    private function waitPong(): void
+    {
+        while ($this->pongs === 0 && !$this->streamStopped) {
+            $this->handleStreamFrame($this->relay->receive());
+        }
+        if ($this->pongs > 0) {
+            --$this->pongs;
+        }
+    }
+
+    /**
+     * A frame read in the middle of a stream: STOP, PONG, or a control frame kept for waitPayload().
+     */
+    private function handleStreamFrame(?Frame $frame): void
+    {
+        if ($frame === null) {
+            $this->streamStopped = true; // the server closed our input: nobody is listening any more
+
+            return;
+        }
+        if (($frame->byte10 & Frame::STOP) !== 0) {
+            $this->streamStopped = true;
+        }
+        if (($frame->byte10 & Frame::PONG) !== 0) {
+            ++$this->pongs;
+        }
+        if (($frame->byte10 & (Frame::STOP | Frame::PONG)) === 0) {
+            $this->queued[] = $frame; // a control frame (or anything else): waitPayload() handles it
+        }
     }
 
     /**

@@ -31,6 +31,7 @@ struct PoolConfig {
   Duration allocate_timeout = std::chrono::seconds(60);
   Duration destroy_timeout = std::chrono::seconds(60);
   Duration reset_timeout = std::chrono::seconds(60);
+  Duration stream_timeout = std::chrono::seconds(60);  ///< drain of a stopped response stream, then SIGKILL
   bool debug = false;                              ///< error text in 500 bodies, max_jobs = 1
   SupervisorConfig supervisor;                     ///< ttl, idle_ttl, memory and exec_ttl limits
 };

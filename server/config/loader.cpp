@@ -342,8 +342,10 @@ PoolConfig read_pool(Section s) {
   p.allocate_timeout = s.duration("allocate_timeout", std::chrono::seconds(60));
   p.destroy_timeout = s.duration("destroy_timeout", std::chrono::seconds(60));
   p.reset_timeout = s.duration("reset_timeout", std::chrono::seconds(60));
+  p.stream_timeout = s.duration("stream_timeout", std::chrono::seconds(60));
   p.debug = s.boolean("debug", false);
   if (p.allocate_timeout.count() == 0) throw ConfigError("config key " + s.key_path("allocate_timeout") + ": must be greater than 0");
+  if (p.stream_timeout.count() == 0) throw ConfigError("config key " + s.key_path("stream_timeout") + ": must be greater than 0 (default 60s)");
   if (s.has("supervisor")) {
     Section sv = s.section("supervisor");
     p.supervisor.enabled = true;
@@ -357,7 +359,7 @@ PoolConfig read_pool(Section s) {
     }
     sv.finish();
   }
-  s.not_yet({"stream_timeout", "dynamic_allocator"}, "planned");
+  s.not_yet({"dynamic_allocator"}, "planned");
   s.finish();
   return p;
 }

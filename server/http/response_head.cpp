@@ -125,15 +125,44 @@ std::size_t append_response_head(std::string& out, const ResponseHeadOptions& op
     out.append(opts.request_id);
     out.append("\r\n");
   }
-  if (!status_has_no_body(opts.status)) {
+  if (status_has_no_body(opts.status)) {
+    // no body, no framing headers
+  } else if (opts.framing == BodyFraming::content_length) {
     out.append("Content-Length: ");
     append_number(out, opts.content_length);
     out.append("\r\n");
+  } else if (opts.framing == BodyFraming::chunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
   }
   if (opts.close) {
     out.append("Connection: close\r\n");
   } else if (opts.keep_alive_10) {
     out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+  return skipped;
+}
+
+std::size_t append_interim_head(std::string& out, int status, std::span<const protocol::HeaderField> headers) {
+  std::size_t skipped = 0;
+  out.append("HTTP/1.1 ");
+  append_number(out, static_cast<std::size_t>(status));
+  out.push_back(' ');
+  out.append(reason_phrase(status));
+  out.append("\r\n");
+  for (const auto& h : headers) {
+    if (iequals(h.name, "content-length") || iequals(h.name, "transfer-encoding") || iequals(h.name, "connection") ||
+        iequals(h.name, "keep-alive")) {
+      continue;
+    }
+    if (!header_is_safe(h.name, h.value)) {
+      ++skipped;
+      continue;
+    }
+    out.append(h.name);
+    out.append(": ");
+    out.append(h.value);
+    out.append("\r\n");
   }
   out.append("\r\n");
   return skipped;

@@ -31,6 +31,13 @@ class DateCache {
   std::size_t len_ = 0;
 };
 
+/// How a response body is delimited on the wire.
+enum class BodyFraming {
+  content_length,  ///< Content-Length (every complete reply)
+  chunked,         ///< Transfer-Encoding: chunked (streamed reply, HTTP/1.1)
+  close,           ///< no length; the connection close ends the body (streamed reply, HTTP/1.0)
+};
+
 /// What to put around the worker's headers in the response head.
 struct ResponseHeadOptions {
   int status = 200;                 ///< status code
@@ -39,6 +46,7 @@ struct ResponseHeadOptions {
   bool keep_alive_10 = false;       ///< HTTP/1.0 client that asked for keep-alive
   std::string_view date;            ///< Date header value
   std::string_view request_id;      ///< X-Request-Id to send (the server owns it); empty = none
+  BodyFraming framing = BodyFraming::content_length;  ///< chunked / close for streamed replies
 };
 
 /// Appends the status line, the worker's headers (minus the framing headers the server owns:
@@ -47,5 +55,9 @@ struct ResponseHeadOptions {
 /// line. Unsafe header lines are skipped and counted in the return value.
 std::size_t append_response_head(std::string& out, const ResponseHeadOptions& opts,
                                  std::span<const protocol::HeaderField> headers);
+
+/// Appends an interim (1xx) response head: the status line and `headers` only (safe ones, minus
+/// the framing headers), then the blank line. Returns the number of unsafe lines skipped.
+std::size_t append_interim_head(std::string& out, int status, std::span<const protocol::HeaderField> headers);
 
 }  // namespace pivot::http

@@ -11,6 +11,7 @@
 #include <array>
 
 #include "protocol/frame.hpp"
+#include "protocol/http_response_proto.hpp"
 #include "protocol/json_writer.hpp"
 #include "server/http/listener.hpp"
 #include "server/http/status_map.hpp"
@@ -156,10 +157,10 @@ asio::awaitable<void> Session::run() {
         meta.uploads_json = forms_.uploads_json();
       }
       translator_.build_frame(frame_, req, meta);
-      pool::ExecResult result = co_await ctx_.pool.exec(frame_);
+      pool::ExecResult result = co_await ctx_.pool.exec_stream(frame_, stream_);
       pid = result.pid;
       no_free_worker = result.outcome == pool::Outcome::NoWorker || result.outcome == pool::Outcome::QueueFull;  // metrics plugin
-      keep = co_await respond(result, req);
+      keep = stream_.is_open() ? co_await respond_stream(result, req) : co_await respond(result, req);
     }
     if (ctx_.http_metrics != nullptr) ctx_.http_metrics->end(metrics_started, last_status_, no_free_worker);  // metrics plugin
     if (ctx_.access_log != nullptr) log_access(pid);
@@ -359,15 +360,8 @@ asio::awaitable<bool> Session::respond(pool::ExecResult& result, const HttpReque
   const std::string& payload = result.frame.payload;
   const std::string_view context(payload.data(), result.context_len);
   const std::string_view body(payload.data() + result.context_len, payload.size() - result.context_len);
-  if (result.frame.flags & protocol::flags::kCodecProto) {
-    ctx_.log->error("event=bad_worker_response pid={} error=\"protobuf response contexts (flags 0x80) are not supported yet\"",
-                    result.pid);
-    co_return co_await write_simple(502, reason_phrase(502), close);
-  }
-  if (auto ec = protocol::decode_response_context(context, response_ctx_)) {
-    ctx_.log->error("event=bad_worker_response pid={} error={} context_prefix={}", result.pid, quoted(ec.message()),
-                    quoted(context.substr(0, 128)));
-    co_return co_await write_simple(502, reason_phrase(502), close);
+  if (auto ec = protocol::decode_reply_context(result.frame.flags, context, response_ctx_)) {
+    co_return co_await reject_reply(ec, result, context, close);
   }
 
   head_.clear();

@@ -68,6 +68,10 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> write_simple(int status, std::string_view body, bool close, bool retry_after = false);
   asio::awaitable<bool> respond(pool::ExecResult& result, const HttpRequest& req);
   asio::awaitable<bool> write_out(std::array<asio::const_buffer, 2> bufs);
+  // Streamed replies (session_stream.cpp): chunked or close-delimited, 1xx as interim responses.
+  asio::awaitable<bool> respond_stream(pool::ExecResult& first, const HttpRequest& req);
+  asio::awaitable<bool> write_parts(std::string_view head, std::string_view body, std::string_view tail);
+  asio::awaitable<bool> reject_reply(std::error_code ec, const pool::ExecResult& result, std::string_view context, bool close);
   asio::awaitable<void> on_read_timeout();
   asio::awaitable<void> reject(int status, std::string_view reason);
   void request_started();
@@ -106,6 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string head_;
   std::string remote_ip_;
   bool busy_ = false;
+  pool::ReplyStream stream_;  // open while a streamed reply is being relayed
 };
 
 }  // namespace pivot::http

@@ -70,6 +70,8 @@ Pool::Pool(asio::io_context& io, Options opts, std::shared_ptr<spdlog::logger> l
       worker_log_(std::move(worker_log)),
       rng_(static_cast<unsigned>(::getpid())) {
   protocol::append_frame(stop_frame_, pf::kControl | pf::kCodecJson, {}, kStopRequest);
+  protocol::append_frame(stream_stop_frame_, 0, {}, {}, protocol::stream_bits::kStop);
+  protocol::append_frame(pong_frame_, 0, {}, {}, protocol::stream_bits::kPong);
 }
 
 Pool::~Pool() = default;
@@ -82,7 +84,11 @@ void Pool::start() {
 }
 
 asio::awaitable<ExecResult> Pool::exec(const std::string& frame) {
-  co_return co_await asio::co_spawn(strand_, do_exec(frame), asio::use_awaitable);
+  co_return co_await asio::co_spawn(strand_, do_exec(frame, nullptr), asio::use_awaitable);
+}
+
+asio::awaitable<ExecResult> Pool::exec_stream(const std::string& frame, ReplyStream& stream) {
+  co_return co_await asio::co_spawn(strand_, do_exec(frame, &stream), asio::use_awaitable);
 }
 
 asio::awaitable<void> Pool::stop() { co_await asio::co_spawn(strand_, do_stop(), asio::use_awaitable); }
@@ -369,7 +375,7 @@ asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why) {
   }
 }
 
-asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame) {
+asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream* stream) {
   ExecResult r;
   for (int attempt = 0;; ++attempt) {
     Outcome why = Outcome::NoWorker;
@@ -439,9 +445,145 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame) {
       r.error = "two workers in a row asked to stop instead of answering";
       co_return r;
     }
+    if (r.frame.byte10 & protocol::stream_bits::kStream) [[unlikely]] {
+      if (stream != nullptr) {
+        // The worker stays Busy and in flight until the stream's last frame (next_chunk) or abort.
+        stream->pool_ = this;
+        stream->pool_alive_ = alive_;
+        stream->worker_ = std::move(w);
+        co_return r;
+      }
+      // RoadRunner rejects streams outside HTTP (jobs nack them). The worker did nothing wrong:
+      // read the stream to its end so it can serve again.
+      log_->warn("event=stream_refused pool={} pid={} error=\"streaming is not supported\"", opts_.name, w->pid());
+      release(w, co_await drain_stream(w, false));
+      r.outcome = Outcome::ProtocolError;
+      r.error = "streaming is not supported";
+      r.frame = protocol::Frame{};
+      r.context_len = 0;
+      co_return r;
+    }
     release(w, Outcome::Ok);
     co_return r;
   }
+}
+
+asio::awaitable<ExecResult> Pool::next_chunk(WorkerPtr& holder) {
+  const WorkerPtr w = holder;
+  ExecResult r;
+  r.pid = w->pid();
+  auto finish = [&](Outcome fate) {
+    release(w, fate);
+    holder.reset();  // the stream is closed
+  };
+  // exec_ttl applies to each chunk read, as RoadRunner does.
+  std::shared_ptr<bool> expired;
+  asio::steady_timer chunk_deadline(strand_);
+  if (const auto ttl = opts_.cfg.supervisor.exec_ttl; ttl.count() > 0) {
+    expired = std::make_shared<bool>(false);
+    chunk_deadline.expires_after(ttl);
+    chunk_deadline.async_wait([w, expired](std::error_code e) {
+      if (e) return;
+      *expired = true;
+      w->kill();
+    });
+  }
+  protocol::Frame& f = r.frame;
+  std::error_code ec = co_await w->read_frame(f);
+  chunk_deadline.cancel();
+  if (expired && *expired) {
+    log_->error("event=exec_ttl_expired pool={} pid={} exec_ttl_ms={} action=SIGKILL during=stream", opts_.name, w->pid(),
+                opts_.cfg.supervisor.exec_ttl.count());
+    finish(Outcome::Timeout);
+    r.outcome = Outcome::Timeout;
+    r.error = "exec_ttl (" + std::to_string(opts_.cfg.supervisor.exec_ttl.count()) + " ms) expired";
+    co_return r;
+  }
+  if (!ec && f.is_error()) {
+    // An ERROR frame mid-stream: the response cannot be completed; the worker is replaced (gracefully).
+    log_->error("event=stream_error_frame pool={} pid={} error={} action=replace", opts_.name, w->pid(), quoted(f.payload));
+    r.outcome = Outcome::SoftError;
+    r.error = std::move(f.payload);
+    if (w->pending_retire == RetireReason::None) w->pending_retire = RetireReason::ProtocolError;
+    finish(Outcome::SoftError);
+    co_return r;
+  }
+  if (!ec && f.is_control()) ec = protocol::ProtocolError::bad_control;
+  if (!ec && f.options.size() != 1) ec = protocol::ProtocolError::missing_options;
+  if (!ec && f.options[0] > f.payload.size()) ec = protocol::ProtocolError::bad_context_length;
+  if (ec) {
+    r.outcome = ec.category() == protocol::protocol_category() ? Outcome::ProtocolError : Outcome::Crashed;
+    r.error = ec.message();
+    log_failure(w, "read", ec);
+    finish(r.outcome);
+    co_return r;
+  }
+  r.outcome = Outcome::Ok;
+  r.context_len = f.options[0];
+  if (!(f.byte10 & protocol::stream_bits::kStream)) {
+    finish(Outcome::Ok);
+    co_return r;
+  }
+  if (f.byte10 & protocol::stream_bits::kPing) {
+    if (auto wec = co_await w->write(pong_frame_)) {
+      log_failure(w, "write", wec);
+      r.outcome = Outcome::Crashed;
+      r.error = "worker closed its stdin: " + wec.message();
+      finish(Outcome::Crashed);
+      co_return r;
+    }
+  }
+  co_return r;
+}
+
+asio::awaitable<void> Pool::abort_stream(WorkerPtr w) {
+  log_->info("event=stream_stop pool={} pid={} reason=consumer_gone", opts_.name, w->pid());
+  release(w, co_await drain_stream(w, true));
+}
+
+asio::awaitable<Outcome> Pool::drain_stream(const WorkerPtr& w, bool send_stop) {
+  const auto started = std::chrono::steady_clock::now();
+  auto expired = std::make_shared<bool>(false);
+  asio::steady_timer deadline(strand_, opts_.cfg.stream_timeout);
+  deadline.async_wait([w, expired](std::error_code e) {
+    if (e) return;
+    *expired = true;
+    w->kill();
+  });
+  if (send_stop) {
+    if (auto ec = co_await w->write(stream_stop_frame_)) {
+      deadline.cancel();
+      log_failure(w, "write", ec);
+      co_return Outcome::Crashed;
+    }
+  }
+  unsigned frames = 0;
+  for (;;) {
+    protocol::Frame f;
+    if (auto ec = co_await w->read_frame(f)) {
+      deadline.cancel();
+      if (*expired) {
+        log_->error("event=stream_drain_timeout pool={} pid={} stream_timeout_ms={} frames={} action=SIGKILL", opts_.name, w->pid(),
+                    opts_.cfg.stream_timeout.count(), frames);
+        co_return Outcome::Timeout;
+      }
+      log_failure(w, "read", ec);
+      co_return ec.category() == protocol::protocol_category() ? Outcome::ProtocolError : Outcome::Crashed;
+    }
+    ++frames;
+    if (f.is_error() || !(f.byte10 & protocol::stream_bits::kStream)) break;  // an ERROR frame ends a stream too
+    if (f.byte10 & protocol::stream_bits::kPing) {
+      if (auto ec = co_await w->write(pong_frame_)) {
+        deadline.cancel();
+        log_failure(w, "write", ec);
+        co_return Outcome::Crashed;
+      }
+    }
+  }
+  deadline.cancel();
+  log_->info("event=stream_drained pool={} pid={} frames={} elapsed_ms={}", opts_.name, w->pid(), frames,
+             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  co_return Outcome::Ok;
 }
 
 asio::awaitable<std::error_code> Pool::read_reply(const WorkerPtr& w, ExecResult& r) {
@@ -457,26 +599,6 @@ asio::awaitable<std::error_code> Pool::read_reply(const WorkerPtr& w, ExecResult
   if (f.options[0] > f.payload.size()) co_return protocol::ProtocolError::bad_context_length;
   r.outcome = Outcome::Ok;
   r.context_len = f.options[0];
-  // Streamed replies (byte10 STREAM) are collected into one response until the last chunk;
-  // PINGs are answered with PONG as RoadRunner does.
-  std::uint8_t more = f.byte10;
-  while (more & protocol::stream_bits::kStream) {
-    protocol::Frame chunk;
-    if (auto ec = co_await w->read_frame(chunk)) co_return ec;
-    if (chunk.is_error()) {
-      r.outcome = Outcome::SoftError;
-      r.error = std::move(chunk.payload);
-      co_return std::error_code{};
-    }
-    if (chunk.options.size() != 1 || chunk.options[0] > chunk.payload.size()) co_return protocol::ProtocolError::missing_options;
-    f.payload.append(chunk.payload, chunk.options[0], std::string::npos);
-    more = chunk.byte10;
-    if (more & protocol::stream_bits::kPing) {
-      std::string pong;
-      protocol::append_frame(pong, 0, {}, {}, protocol::stream_bits::kPong);
-      if (auto ec = co_await w->write(pong)) co_return ec;
-    }
-  }
   co_return std::error_code{};
 }
 

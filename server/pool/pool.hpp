@@ -17,6 +17,7 @@
 
 #include "server/config/config.hpp"
 #include "server/pool/outcome.hpp"
+#include "server/pool/reply_stream.hpp"
 #include "server/pool/worker_info.hpp"
 #include "server/worker/worker.hpp"
 
@@ -51,7 +52,14 @@ class Pool {
 
   /// Runs a prepared request frame (header, one option, payload) on a worker and returns the reply.
   /// On a worker's stop request the frame is retried once on another worker.
+  /// A reply with STREAM set (jobs do not stream) is drained and answered with ProtocolError
+  /// "streaming is not supported"; the worker stays.
   asio::awaitable<ExecResult> exec(const std::string& frame);
+
+  /// `exec` for HTTP: when the first reply frame has STREAM set, the worker stays reserved and
+  /// `stream` is opened to deliver the following frames as they arrive (protocol doc §2.6).
+  /// A plain reply costs exactly what `exec` costs. Any executor.
+  asio::awaitable<ExecResult> exec_stream(const std::string& frame, ReplyStream& stream);
 
   /// Graceful stop: refuse new work, let in-flight executions finish (bounded by destroy_timeout),
   /// send the stop frame to every worker, SIGKILL what is left.
@@ -72,10 +80,14 @@ class Pool {
   const std::string& name() const noexcept { return opts_.name; }
 
  private:
+  friend class ReplyStream;
   using WorkerPtr = std::shared_ptr<worker::Worker>;
   struct Waiter;
 
-  asio::awaitable<ExecResult> do_exec(const std::string& frame);
+  asio::awaitable<ExecResult> do_exec(const std::string& frame, ReplyStream* stream);
+  asio::awaitable<ExecResult> next_chunk(WorkerPtr& holder);
+  asio::awaitable<void> abort_stream(WorkerPtr w);
+  asio::awaitable<Outcome> drain_stream(const WorkerPtr& w, bool send_stop);
   asio::awaitable<WorkerPtr> acquire(Outcome& why);
   asio::awaitable<std::error_code> read_reply(const WorkerPtr& w, ExecResult& r);
   void release(const WorkerPtr& w, Outcome outcome, bool requested_stop = false);
@@ -119,6 +131,9 @@ class Pool {
   std::size_t in_flight_ = 0;
   bool stopping_ = false;
   std::string stop_frame_;
+  std::string stream_stop_frame_;          // byte10 STOP, no payload (protocol doc §1.5 e)
+  std::string pong_frame_;                 // byte10 PONG, no payload
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // ReplyStream's weak check at teardown
   std::minstd_rand rng_;
 };
 

@@ -53,19 +53,85 @@ final class HttpWorker
     }
 
     /**
-     * Sends the response.
+     * Sends the response, or part of a streamed one (protocol doc §2.6, §3.6).
+     *
+     * - A string body with $endOfStream (the default) is one complete response.
+     * - A \Generator body is streamed: each yielded chunk goes out at once as a STREAM frame
+     *   (the client gets `Transfer-Encoding: chunked`), then the generator's return value as the
+     *   last frame. When the server stops the stream (the client went away) a
+     *   {@see StreamStoppedException} is thrown into the generator at its current `yield`, so its
+     *   `finally` blocks run, and the worker answers with an empty final frame.
+     * - $endOfStream false with status 100–199 and an empty body sends an informational response
+     *   (e.g. 103 Early Hints with a Link header); the final response follows with another respond().
      *
      * @param array<string, string|int|float|\Stringable|array<array-key, string|int|float|\Stringable>> $headers
-     *        name => value or list of values
+     *        name => value or list of values; only the first frame's headers count
      *
      * @throws \JsonException when a header is not valid UTF-8
+     * @throws \InvalidArgumentException for a 1xx status with a body
      */
-    public function respond(int $status, string $body = '', array $headers = []): void
+    public function respond(int $status, string|\Generator $body = '', array $headers = [], bool $endOfStream = true): void
     {
         if ($status >= 100 && $status < 200 && $body !== '') {
             throw new \InvalidArgumentException('A response with an informational (1xx) status cannot have a body');
         }
-        $this->worker->respond(new Payload(self::encodeResponseContext($status, $headers), $body));
+        if ($body instanceof \Generator) {
+            $this->respondStream(self::encodeResponseContext($status, $headers), $body, $endOfStream);
+
+            return;
+        }
+        $this->worker->respond(new Payload(self::encodeResponseContext($status, $headers), $body, $endOfStream));
+    }
+
+    /**
+     * Mirrors spiral/roadrunner-http's HttpWorker::respondStream: the context goes with the first
+     * frame only; an exception from the generator after chunks went out ends the stream with an
+     * empty final frame (the request cannot be answered with an error any more).
+     */
+    private function respondStream(string $head, \Generator $body, bool $endOfStream): void
+    {
+        $worker = $this->worker;
+        while (true) {
+            if (!$body->valid()) {
+                $content = (string) $body->getReturn();
+                if (!$endOfStream && $content === '') {
+                    return; // the stream goes on with the next respond()
+                }
+                $worker->respond(new Payload($head, $content, $endOfStream));
+
+                return;
+            }
+            $content = (string) $body->current();
+            if ($worker->isStreamStopped()) {
+                $stop = new StreamStoppedException();
+                try {
+                    $body->throw($stop);
+                } catch (StreamStoppedException) {
+                    // the generator did not catch it: it ended, its finally blocks ran
+                } catch (\Throwable $e) {
+                    self::report('the stream generator failed after a stop', $e);
+                }
+                // The server discards frames until this one (no STREAM bit) arrives.
+                $worker->respond(new Payload());
+
+                return;
+            }
+            $worker->respond(new Payload($head, $content, false));
+            $head = '';
+            try {
+                $body->next();
+            } catch (\Throwable $e) {
+                self::report('the stream generator failed', $e);
+                $worker->respond(new Payload());
+
+                return;
+            }
+        }
+    }
+
+    private static function report(string $what, \Throwable $e): void
+    {
+        fwrite(\STDERR, '[pivot-worker] ' . $what . ': ' . $e::class . ': ' . $e->getMessage() . "\n");
     }
 
     /**

@@ -238,3 +238,10 @@ TEST_CASE("http request keys: forms, uploads, proxies, timeouts, limits", "[conf
   CHECK_THROWS_WITH(parse(kMinimal, {"http.max_connections=0"}), Contains("http.max_connections") && Contains("1.."));
   CHECK_THROWS_WITH(parse(kMinimal, {"http.raw_body=maybe"}), Contains("http.raw_body") && Contains("true or false"));
 }
+
+TEST_CASE("http.pool.stream_timeout: default 60s, a duration, never 0", "[config][stream]") {
+  CHECK(parse(kMinimal).http.pool.stream_timeout == std::chrono::seconds(60));
+  CHECK(parse(std::string(kMinimal) + "  pool: {stream_timeout: 750ms}\n").http.pool.stream_timeout == std::chrono::milliseconds(750));
+  CHECK_THROWS_WITH(parse(std::string(kMinimal) + "  pool: {stream_timeout: 0}\n"),
+                    Contains("http.pool.stream_timeout") && Contains("greater than 0"));
+}
