@@ -30,6 +30,9 @@ class HttpMetrics;  // Metrics plugin: request metrics (server/plugins/metrics/h
 namespace pivot::http {
 
 class Listener;
+class StaticFiles;      // http.static (server/http/static_files.hpp)
+class StaticResponder;  // http.static, per session
+class GzipPolicy;       // http.gzip (server/http/gzip_policy.hpp)
 
 /// What every session of one listener shares (read-only, or atomic).
 struct SessionContext {
@@ -41,6 +44,8 @@ struct SessionContext {
   const TrustedProxies& proxies;                ///< http.trusted_subnets
   const AccessLog* access_log = nullptr;        ///< http.access_logs; null when off
   metrics::HttpMetrics* http_metrics = nullptr; ///< Metrics plugin: request metrics; null when metrics are off
+  const StaticFiles* static_files = nullptr;    ///< http.static; null when off
+  const GzipPolicy* gzip = nullptr;             ///< http.gzip; null when off
 };
 
 /// One client connection: parses requests one at a time (pipelined ones wait in the buffer),
@@ -68,6 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> write_simple(int status, std::string_view body, bool close, bool retry_after = false);
   asio::awaitable<bool> respond(pool::ExecResult& result, const HttpRequest& req);
   asio::awaitable<bool> write_out(std::array<asio::const_buffer, 2> bufs);
+  asio::awaitable<bool> serve_static(const HttpRequest& req, bool& keep);
   asio::awaitable<void> on_read_timeout();
   asio::awaitable<void> reject(int status, std::string_view reason);
   void request_started();
@@ -106,6 +112,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string head_;
   std::string remote_ip_;
   bool busy_ = false;
+  std::unique_ptr<StaticResponder> static_;  // http.static: created on the first request when on
+  std::string gzip_body_;                    // http.gzip: the compressed worker body
 };
 
 }  // namespace pivot::http
