@@ -10,6 +10,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev  # Metrics plugin: prometheus-cpp core (Registry, Family, TextSerializer)
   libhiredis-dev  # KV plugin: the Redis driver (hiredis 0.14, synchronous API)
+  zlib1g-dev  # http.gzip: deflate for gzip responses, crc32 for static ETags
   # PHP workers and their tests
   php8.2-cli php-nyholm-psr7 php-psr-http-message php-psr-http-factory phpunit
   # integration tests

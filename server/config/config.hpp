@@ -52,6 +52,31 @@ struct UploadsConfig {
   std::uint64_t max_files = 1000;                           ///< file parts per request (above: 413); 0 = unlimited
 };
 
+/// `http.static` (RoadRunner's static middleware): files under `dir` served without PHP.
+/// Active when the section exists.
+struct StaticConfig {
+  bool enabled = false;                                        ///< true when the section exists
+  std::string dir = ".";                                       ///< directory served (checked at start)
+  std::vector<std::string> forbid{".php", ".htaccess"};        ///< lower-case extensions never served (PHP gets them)
+  std::vector<std::string> allow;                              ///< when non-empty, only these extensions are served
+  bool calculate_etag = false;                                 ///< send an ETag ("size-crc32" of the content, or weak)
+  bool weak = false;                                           ///< ETag W/"size-mtime" from metadata instead of content
+  std::vector<std::pair<std::string, std::string>> request;   ///< headers added to static requests (client's win)
+  std::vector<std::pair<std::string, std::string>> response;  ///< headers set on every static response
+};
+
+/// `http.gzip` or `http.middleware: ["gzip"]`: gzip for PHP responses and static files.
+struct GzipConfig {
+  bool enabled = false;                        ///< the section exists or middleware lists "gzip"
+  int level = 6;                               ///< zlib level 1 (fast) .. 9 (small)
+  std::uint64_t min_length = 1024;             ///< bodies shorter than this (bytes) are sent as they are
+  std::uint64_t static_max_size = 1024 * 1024; ///< static files larger than this (bytes) are sent uncompressed
+  std::vector<std::string> exclude_types{      ///< Content-Types never compressed ("type/*" = a whole type)
+      "image/*", "video/*", "audio/*", "font/woff", "font/woff2", "application/zip", "application/gzip",
+      "application/x-gzip", "application/x-bzip2", "application/x-xz", "application/zstd",
+      "application/x-7z-compressed", "application/vnd.rar", "application/x-rar-compressed"};
+};
+
 /// One `http.trusted_subnets` entry; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d, prefix + 96).
 struct Cidr {
   std::array<std::uint8_t, 16> address{};  ///< network address, host bits cleared
@@ -77,6 +102,8 @@ struct HttpConfig {
   Duration write_timeout = std::chrono::seconds(60);        ///< one response write (then close); 0 = off
   Duration idle_timeout = std::chrono::seconds(60);         ///< keep-alive wait for the next request; 0 = off
   std::uint64_t max_connections = 10000;                    ///< open client connections; above it accepting pauses
+  StaticConfig static_files;            ///< `http.static`: files served without PHP
+  GzipConfig gzip;                      ///< `http.gzip` / middleware "gzip"
   PoolConfig pool;                      ///< the HTTP worker pool
 };
 

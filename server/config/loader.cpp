@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -201,6 +202,20 @@ class Section {
     return out;
   }
 
+  /// A mapping of name: string, names as written, in file order.
+  std::vector<std::pair<std::string, std::string>> string_map(const std::string& key) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!has(key)) return out;
+    const YAML::Node n = get(key);
+    if (!n.IsMap()) throw ConfigError("config key " + key_path(key) + ": expected a mapping of Name: value");
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      if (!kv.second.IsScalar()) throw ConfigError("config key " + key_path(key) + "." + name + ": expected a string");
+      out.emplace_back(name, expand_env(kv.second.Scalar(), env_, key_path(key) + "." + name));
+    }
+    return out;
+  }
+
   Section section(const std::string& key) {
     has(key);
     return Section(node_ ? get(key) : YAML::Node(), key_path(key), env_, warnings_);
@@ -365,16 +380,19 @@ PoolConfig read_pool(Section s) {
 }
 
 /// `http.uploads.forbid` / `allow`: lower-cased extensions that must start with a dot.
-std::vector<std::string> read_extensions(Section& s, const std::string& key, std::vector<std::string> dflt) {
+/// With `skip_empty` (http.static, as RoadRunner) "" entries are dropped: RoadRunner's docs write forbid: [""].
+std::vector<std::string> read_extensions(Section& s, const std::string& key, std::vector<std::string> dflt, bool skip_empty = false) {
   std::vector<std::string> exts = s.strings(key, std::move(dflt));
   for (std::size_t i = 0; i < exts.size(); ++i) {
     auto& e = exts[i];
+    if (skip_empty && e.empty()) continue;
     if (e.size() < 2 || e[0] != '.' || e.find('/') != std::string::npos) {
       throw ConfigError("config key " + s.key_path(key) + "[" + std::to_string(i) + "]: \"" + e +
                         "\" is not a file extension; write it with the dot, for example \".php\"");
     }
     std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   }
+  std::erase(exts, std::string());
   return exts;
 }
 
@@ -387,6 +405,84 @@ UploadsConfig read_uploads(Section s) {
   u.max_files = static_cast<std::uint64_t>(s.integer("max_files", 1000, 0, 1 << 30));
   s.finish();
   return u;
+}
+
+/// `http.static.request` / `response`: header name -> value, in file order. Names must be HTTP
+/// tokens and values single-line, so they can go on the wire as they are.
+std::vector<std::pair<std::string, std::string>> read_header_map(Section& s, const std::string& key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : s.string_map(key)) {
+    const std::string path = s.key_path(key) + "." + name;
+    const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+      return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    });
+    if (!token) throw ConfigError("config key " + path + ": \"" + name + "\" is not a header name (letters, digits and !#$%&'*+-.^_`|~)");
+    if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+      throw ConfigError("config key " + path + ": a header value must be a single line");
+    }
+    out.emplace_back(name, value);
+  }
+  return out;
+}
+
+/// `http.static` (RoadRunner's static middleware). The directory itself is checked at start.
+StaticConfig read_static(Section s) {
+  StaticConfig c;
+  c.enabled = true;
+  c.dir = s.string("dir", ".");
+  if (c.dir.empty()) throw ConfigError("config key " + s.key_path("dir") + ": must name a directory, for example \"public\"");
+  c.forbid = read_extensions(s, "forbid", {".php", ".htaccess"}, true);
+  c.allow = read_extensions(s, "allow", {}, true);
+  c.calculate_etag = s.boolean("calculate_etag", false);
+  c.weak = s.boolean("weak", false);
+  c.request = read_header_map(s, "request");
+  c.response = read_header_map(s, "response");
+  s.finish();
+  return c;
+}
+
+/// `http.gzip` (pivot-server extension; RoadRunner's gzip middleware has no settings).
+void read_gzip(Section s, GzipConfig& g) {
+  g.enabled = true;
+  g.level = static_cast<int>(s.integer("level", 6, 1, 9));
+  g.min_length = static_cast<std::uint64_t>(s.integer("min_length", 1024, 0, INT64_MAX));
+  g.static_max_size = static_cast<std::uint64_t>(s.integer("static_max_size", 1024 * 1024, 0, 256LL * 1024 * 1024));
+  g.exclude_types = s.strings("exclude_types", g.exclude_types);
+  for (std::size_t i = 0; i < g.exclude_types.size(); ++i) {
+    auto& t = g.exclude_types[i];
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto slash = t.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == t.size() || t.find_first_of(" ;,") != std::string::npos) {
+      throw ConfigError("config key " + s.key_path("exclude_types") + "[" + std::to_string(i) + "]: \"" + t +
+                        "\" is not a media type; write type/subtype or type/*, for example \"image/*\"");
+    }
+  }
+  s.finish();
+}
+
+/// `http.middleware`: RoadRunner's ordered middleware list. gzip and static act here (static also
+/// needs its http.static section); http_metrics is implied by the metrics section; RoadRunner's
+/// other middleware names are accepted with a warning.
+void read_middleware(Section& s, HttpConfig& http, std::vector<std::string>& warnings) {
+  static const std::vector<std::string> known{"gzip", "static", "http_metrics", "headers", "sendfile", "proxy_ip_parser", "otel", "cache"};
+  const auto names = s.string_list("middleware", {});
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    const std::string path = s.key_path("middleware") + "[" + std::to_string(i) + "]";
+    if (n == "gzip") {
+      http.gzip.enabled = true;
+    } else if (n == "static") {
+      if (!http.static_files.enabled) {
+        throw ConfigError("config key " + path + ": \"static\" needs an http.static section with at least dir, for example dir: \"public\"");
+      }
+    } else if (n == "http_metrics") {
+      // The request metrics are on whenever the metrics section exists.
+    } else if (std::find(known.begin(), known.end(), n) != known.end()) {
+      warnings.push_back("config key " + path + ": middleware \"" + n + "\" is not supported yet and is ignored");
+    } else {
+      throw ConfigError("config key " + path + ": unknown middleware \"" + n + "\"; allowed: " + join_keys(known));
+    }
+  }
 }
 
 /// "10.0.0.0/8", "fc00::/7" or a bare address (a /32 or /128). Host bits are cleared, as Go's
@@ -695,7 +791,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
       cfg.http.idle_timeout = s.duration("idle_timeout", std::chrono::seconds(60));
       cfg.http.max_connections = static_cast<std::uint64_t>(s.integer("max_connections", 10000, 1, 10000000));
       cfg.http.pool = read_pool(s.section("pool"));
-      s.not_yet({"middleware", "ssl", "http2", "http3", "fcgi", "static", "headers"}, "planned");
+      if (s.has("static")) cfg.http.static_files = read_static(s.section("static"));
+      if (s.has("gzip")) read_gzip(s.section("gzip"), cfg.http.gzip);
+      read_middleware(s, cfg.http, cfg.warnings);
+      s.not_yet({"ssl", "http2", "http3", "fcgi", "headers"}, "planned");
       s.finish();
       if (cfg.http.pool.command.empty() && cfg.server.command.empty()) {
         throw ConfigError("config key server.command is required (for example: server.command: \"php worker.php\")");

@@ -21,7 +21,12 @@ Listener::Listener(asio::io_context& io, const config::HttpConfig& cfg, pool::Po
       resume_timer_(acceptor_.get_executor()),
       proxies_(cfg.trusted_subnets),
       access_log_(cfg.access_logs && access_log ? std::make_unique<AccessLog>(std::move(access_log), json_logs) : nullptr),
-      ctx_{pool, cfg, log, stopping_, {}, proxies_, access_log_.get()} {}
+      static_files_(cfg.static_files.enabled ? std::make_unique<StaticFiles>(cfg.static_files) : nullptr),
+      gzip_(cfg.gzip.enabled ? std::make_unique<GzipPolicy>(cfg.gzip) : nullptr),
+      ctx_{pool, cfg, log, stopping_, {}, proxies_, access_log_.get()} {
+  ctx_.static_files = static_files_.get();
+  ctx_.gzip = gzip_.get();
+}
 
 Listener::~Listener() = default;
 

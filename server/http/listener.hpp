@@ -14,7 +14,9 @@
 #include <unordered_map>
 
 #include "server/config/config.hpp"
+#include "server/http/gzip_policy.hpp"
 #include "server/http/session.hpp"
+#include "server/http/static_files.hpp"
 #include "server/pool/pool.hpp"
 
 namespace pivot::http {
@@ -59,6 +61,8 @@ class Listener {
   std::chrono::steady_clock::time_point last_pause_log_{};
   TrustedProxies proxies_;
   std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<StaticFiles> static_files_;  // http.static; null when off
+  std::unique_ptr<GzipPolicy> gzip_;           // http.gzip; null when off
   SessionContext ctx_;
   std::uint16_t port_ = 0;
   std::mutex mu_;

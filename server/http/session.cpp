@@ -13,7 +13,9 @@
 #include "protocol/frame.hpp"
 #include "protocol/http_response_proto.hpp"
 #include "protocol/json_writer.hpp"
+#include "server/http/gzip_policy.hpp"
 #include "server/http/listener.hpp"
+#include "server/http/static_responder.hpp"
 #include "server/http/status_map.hpp"
 #include "server/plugins/metrics/http_metrics.hpp"  // Metrics plugin
 
@@ -145,7 +147,9 @@ asio::awaitable<void> Session::run() {
     const bool form = forms_.kind() != FormCollector::Kind::none;
     bool keep = false;
     int pid = 0;
-    if (form && !forms_.finish(req)) {
+    if (ctx_.static_files != nullptr && !form && co_await serve_static(req, keep)) {
+      // http.static answered it from disk (or refused an unsafe path); PHP never sees it.
+    } else if (form && !forms_.finish(req)) {
       const int status = forms_.error_status();
       ctx_.log->warn("event=bad_form remote={} method={} target={} status={} reason={}", remote_ip_, req.method, quoted(req.target),
                      status, quoted(forms_.error_reason()));
@@ -322,6 +326,28 @@ asio::awaitable<void> Session::close_gracefully() {
   socket_.close(ec);
 }
 
+asio::awaitable<bool> Session::serve_static(const HttpRequest& req, bool& keep) {
+  if (!static_) static_ = std::make_unique<StaticResponder>(*ctx_.static_files, ctx_.gzip, ctx_.log);
+  const bool close = !req.keep_alive || ctx_.stopping.load(std::memory_order_relaxed);
+  ResponseHeadOptions opts;
+  opts.close = close;
+  opts.keep_alive_10 = !close && req.version_minor == 0;
+  opts.date = date_.now();
+  opts.request_id = request_id_;
+  const auto r = co_await static_->serve(req, opts, [this](std::array<asio::const_buffer, 2> b) { return write_out(b); });
+  if (!r.served) co_return false;
+  last_status_ = r.status;
+  last_body_bytes_ = r.body_bytes;
+  keep = r.ok && !close;
+  if (!r.ok && !write_failed_) {
+    // Content-Length was promised and cannot be kept: end the connection.
+    write_failed_ = true;
+    std::error_code ec;
+    socket_.close(ec);
+  }
+  co_return true;
+}
+
 asio::awaitable<bool> Session::write_simple(int status, std::string_view body, bool close, bool retry_after) {
   head_.clear();
   std::array<protocol::HeaderField, 2> hs{protocol::HeaderField{"Content-Type", "text/plain; charset=utf-8"},
@@ -359,9 +385,15 @@ asio::awaitable<bool> Session::respond(pool::ExecResult& result, const HttpReque
 
   const std::string& payload = result.frame.payload;
   const std::string_view context(payload.data(), result.context_len);
-  const std::string_view body(payload.data() + result.context_len, payload.size() - result.context_len);
+  std::string_view body(payload.data() + result.context_len, payload.size() - result.context_len);
   if (auto ec = protocol::decode_reply_context(result.frame.flags, context, response_ctx_)) {
     co_return co_await reject_reply(ec, result, context, close);
+  }
+
+  // http.gzip: Vary on every eligible response; the body compressed when the client takes gzip.
+  if (ctx_.gzip != nullptr && req.method != "HEAD" &&
+      ctx_.gzip->compress_response(req.headers, response_ctx_.status, response_ctx_.headers, body, gzip_body_)) {
+    body = gzip_body_;
   }
 
   head_.clear();

@@ -30,6 +30,9 @@ class HttpMetrics;  // Metrics plugin: request metrics (server/plugins/metrics/h
 namespace pivot::http {
 
 class Listener;
+class StaticFiles;      // http.static (server/http/static_files.hpp)
+class StaticResponder;  // http.static, per session
+class GzipPolicy;       // http.gzip (server/http/gzip_policy.hpp)
 
 /// What every session of one listener shares (read-only, or atomic).
 struct SessionContext {
@@ -41,6 +44,8 @@ struct SessionContext {
   const TrustedProxies& proxies;                ///< http.trusted_subnets
   const AccessLog* access_log = nullptr;        ///< http.access_logs; null when off
   metrics::HttpMetrics* http_metrics = nullptr; ///< Metrics plugin: request metrics; null when metrics are off
+  const StaticFiles* static_files = nullptr;    ///< http.static; null when off
+  const GzipPolicy* gzip = nullptr;             ///< http.gzip; null when off
 };
 
 /// One client connection: parses requests one at a time (pipelined ones wait in the buffer),
@@ -72,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> respond_stream(pool::ExecResult& first, const HttpRequest& req);
   asio::awaitable<bool> write_parts(std::string_view head, std::string_view body, std::string_view tail);
   asio::awaitable<bool> reject_reply(std::error_code ec, const pool::ExecResult& result, std::string_view context, bool close);
+  asio::awaitable<bool> serve_static(const HttpRequest& req, bool& keep);
   asio::awaitable<void> on_read_timeout();
   asio::awaitable<void> reject(int status, std::string_view reason);
   void request_started();
@@ -111,6 +117,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_ip_;
   bool busy_ = false;
   pool::ReplyStream stream_;  // open while a streamed reply is being relayed
+  std::unique_ptr<StaticResponder> static_;  // http.static: created on the first request when on
+  std::string gzip_body_;                    // http.gzip: the compressed worker body
 };
 
 }  // namespace pivot::http

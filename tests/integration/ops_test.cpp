@@ -178,7 +178,7 @@ TEST_CASE("a RoadRunner .rr.yaml with keys we do not support starts with one war
   CHECK(request(s.port(), "GET", "/pid").status == 200);
   const std::string log = s.log();
   CHECK_THAT(log, Contains("server.on_init is not supported yet"));
-  CHECK_THAT(log, Contains("http.middleware is not supported yet"));
+  CHECK_THAT(log, Contains("http.middleware[0]: middleware \"headers\" is not supported yet"));
   CHECK_THAT(log, Contains("temporal is not supported yet"));
   CHECK_THAT(log, Contains("logs.channels is not supported yet"));
 }
