@@ -76,6 +76,7 @@ int App::run() {
   opts.cfg = cfg_.http.pool;
   opts.argv = cfg_.server.command;
   opts.env = worker_environment(cfg_, "http");
+  opts.single_threaded = cfg_.http.io_threads == 1;
   if (metrics_plugin) opts.on_retire = metrics_plugin->restart_hook("http");  // Metrics plugin
   pool::Pool pool(io, std::move(opts), logging.get("pool"), logging.get("worker"));
   http::Listener listener(io, cfg_.http, pool, logging.get("http"), logging.get_structured("access"), logging.json());

@@ -61,7 +61,10 @@ asio::awaitable<void> Listener::accept_loop() {
       if (!acceptor_.is_open()) co_return;
       continue;
     }
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), asio::experimental::as_tuple(asio::use_awaitable));
+    // A session needs its own strand only when several threads run the io_context.
+    const asio::any_io_executor session_ex =
+        cfg_.io_threads == 1 ? asio::any_io_executor(io_.get_executor()) : asio::any_io_executor(asio::make_strand(io_));
+    auto [ec, socket] = co_await acceptor_.async_accept(session_ex, asio::experimental::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       // EMFILE and friends: log and back off briefly instead of spinning.

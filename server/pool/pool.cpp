@@ -84,10 +84,14 @@ void Pool::start() {
 }
 
 asio::awaitable<ExecResult> Pool::exec(const std::string& frame) {
+  // With one I/O thread every handler, the strand's included, runs on that thread, so the pool's
+  // state is already serialised: skip the hop.
+  if (opts_.single_threaded) co_return co_await do_exec(frame, nullptr);
   co_return co_await asio::co_spawn(strand_, do_exec(frame, nullptr), asio::use_awaitable);
 }
 
 asio::awaitable<ExecResult> Pool::exec_stream(const std::string& frame, ReplyStream& stream) {
+  if (opts_.single_threaded) co_return co_await do_exec(frame, &stream);
   co_return co_await asio::co_spawn(strand_, do_exec(frame, &stream), asio::use_awaitable);
 }
 

@@ -39,6 +39,10 @@ class Pool {
     /// worker::reason_name() of the reason ("max_jobs", "ttl", "crashed", ...). Empty = off.
     /// Must be quick and must not block (it runs inside pool state changes).
     std::function<void(std::string_view reason)> on_retire;
+    /// True when exactly one thread runs the io_context (http.io_threads = 1) and every caller of
+    /// exec() runs on it: exec() then runs on the caller's coroutine instead of hopping onto the
+    /// pool strand and back (one coroutine spawn and two queued handlers less per request).
+    bool single_threaded = false;
   };
 
   /// Creates the pool; no worker starts until `start()`.
