@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/cli/app.hpp"
+#include "server/cli/jobs_command.hpp"
 #include "server/cli/reset_command.hpp"
 #include "server/cli/workers_command.hpp"
 #include "server/config/config_error.hpp"
@@ -25,6 +26,7 @@ Usage:
   pivot-server serve [-c FILE] [-w DIR] [-o key.path=value]...
   pivot-server workers [plugin...] [-i] [--json] [-c FILE] [--rpc ADDR]
   pivot-server reset [plugin...] [-c FILE] [--rpc ADDR]
+  pivot-server jobs [list|pause|resume|stat] [pipeline...] [--json] [-c FILE] [--rpc ADDR]
   pivot-server --version
   pivot-server --help
 
@@ -34,8 +36,10 @@ Commands:
   config check     validate a config (with -c, -w, -o as for serve) and print it as JSON after
                    ${VAR} expansion, include: files and overrides; every error is listed
   reset            rolling restart of a running server's workers (every plugin, or those named)
+  jobs             a running server's job pipelines: stat (default; a table of ready, delayed
+                   and reserved jobs), list, pause or resume the named pipelines
 
-  workers and reset talk to the server's RPC endpoint (the config's rpc.listen, default
+  workers, reset and jobs talk to the server's RPC endpoint (the config's rpc.listen, default
   tcp://127.0.0.1:6001): the server needs an rpc: section.
 
 Options:
@@ -45,8 +49,9 @@ Options:
   -h, --help            this text
   -v, --version         print the version
   -i, --interactive     workers: redraw every second until Ctrl-C
-      --json            workers: print {"http":{"workers":[...]}} instead of a table
-      --rpc ADDR        workers, reset: tcp://host:port or unix:///path (default: rpc.listen of -c FILE)
+      --json            workers: print {"http":{"workers":[...]}} instead of a table;
+                        jobs: print the jobs.* reply ({"stats":[...]}) instead of a table
+      --rpc ADDR        workers, reset, jobs: tcp://host:port or unix:///path (default: rpc.listen of -c FILE)
 
 Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error.
 )";
@@ -69,7 +74,7 @@ int main(int argc, char** argv) {
     std::cout << "pivot-server " << pivot::core::kVersion << " (RoadRunner protocol " << pivot::core::kRoadRunnerCompatVersion << ")\n";
     return 0;
   }
-  if (args[0] == "workers" || args[0] == "reset") {
+  if (args[0] == "workers" || args[0] == "reset" || args[0] == "jobs") {
     std::signal(SIGPIPE, SIG_IGN);
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     for (const auto& a : rest) {
@@ -78,6 +83,7 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
+    if (args[0] == "jobs") return pivot::cli::jobs_command(rest, std::cout, std::cerr);
     return args[0] == "workers" ? pivot::cli::workers_command(rest, std::cout, std::cerr)
                                 : pivot::cli::reset_command(rest, std::cout, std::cerr);
   }

@@ -27,6 +27,9 @@
 #include "server/plugins/rpc/rpc_service.hpp"
 #include "server/plugins/kv/kv_service.hpp"  // KV plugin (issue #5)
 #include "server/plugins/metrics/metrics_plugin.hpp"  // Metrics plugin (issue #5)
+#include "server/plugins/jobs/jobs_plugin.hpp"  // Jobs plugin (issue #6)
+#include "server/plugins/jobs/jobs_service.hpp"  // Jobs plugin (issue #6)
+#include "server/plugins/jobs/amqp_driver.hpp"  // Jobs plugin (issue #6): amqp driver
 #include "server/pool/pool.hpp"
 
 extern char** environ;
@@ -79,6 +82,36 @@ int App::run() {
   opts.single_threaded = cfg_.http.io_threads == 1;
   if (metrics_plugin) opts.on_retire = metrics_plugin->restart_hook("http");  // Metrics plugin
   pool::Pool pool(io, std::move(opts), logging.get("pool"), logging.get("worker"));
+  // Jobs plugin (issue #6): its own pool (RR_MODE=jobs, same server.command and env as http).
+  std::unique_ptr<pool::Pool> jobs_pool;
+  std::unique_ptr<jobs::JobsPlugin> jobs_plugin;
+  if (cfg_.jobs.enabled) {
+    pool::Pool::Options jopts;
+    jopts.name = "jobs";
+    jopts.cfg = cfg_.jobs.pool;
+    jopts.argv = cfg_.server.command;
+    jopts.env = worker_environment(cfg_, "jobs");
+    if (metrics_plugin) jopts.on_retire = metrics_plugin->restart_hook("jobs");
+    jobs_pool = std::make_unique<pool::Pool>(io, std::move(jopts), logging.get("pool"), logging.get("worker"));
+    jobs_plugin = std::make_unique<jobs::JobsPlugin>(io, cfg_.jobs, *jobs_pool, logging.get("jobs"));
+    // amqp pipelines (RabbitMQ at amqp.addr); a bad pipeline key fails start() naming the key.
+    jobs_plugin->add_driver("amqp", [&io, addr = cfg_.amqp.addr, log = logging.get("jobs")](
+                                        const config::JobsPipelineConfig& p, std::string& error) -> std::unique_ptr<jobs::Driver> {
+      try {
+        return jobs::make_amqp_driver(io, p, addr, log);
+      } catch (const std::exception& e) {
+        error = e.what();
+        return nullptr;
+      }
+    });
+    if (metrics_plugin) {  // rr_jobs_push_*, rr_jobs_jobs_*, rr_jobs_push_latency
+      metrics::JobsMetrics* jm = &metrics_plugin->jobs();
+      jobs_plugin->set_hooks({[jm](const std::string& pipeline, const std::string& driver, const char* source, bool ok, double s) {
+                                jm->push(pipeline, driver, source, ok, s);
+                              },
+                              [jm](bool ok) { jm->job(ok); }});
+    }
+  }
   http::Listener listener(io, cfg_.http, pool, logging.get("http"), logging.get_structured("access"), logging.json());
   if (metrics_plugin) listener.set_http_metrics(&metrics_plugin->http());  // Metrics plugin
   listener.start();
@@ -90,8 +123,22 @@ int App::run() {
   // RPC (protocol doc §5): every service registers here, before serving; the registry is
   // read-only from then on.
   core::RpcRegistry rpc_registry;
-  const std::vector<std::reference_wrapper<pool::Pool>> rpc_pools{pool};
+  std::vector<std::reference_wrapper<pool::Pool>> rpc_pools{pool};
+  if (jobs_pool) rpc_pools.emplace_back(*jobs_pool);  // Jobs plugin: workers jobs, reset jobs
   rpc::InformerService informer(rpc_pools);
+  if (jobs_plugin) {
+    // informer.Jobs: the pipelines' states with RoadRunner's Go field names (protocol doc §5.5).
+    informer.set_jobs_source([&jobs_plugin](const std::string& plugin) -> asio::awaitable<nlohmann::ordered_json> {
+      if (plugin != "jobs") co_return nullptr;
+      auto out = nlohmann::ordered_json::array();
+      for (const auto& s : co_await jobs_plugin->stats()) {
+        out.push_back({{"Pipeline", s.pipeline}, {"Driver", s.driver}, {"Queue", s.queue}, {"Active", s.active},
+                       {"Delayed", s.delayed}, {"Reserved", s.reserved}, {"Ready", s.ready}, {"Priority", s.priority},
+                       {"ErrorMessage", ""}});
+      }
+      co_return out;
+    });
+  }
   rpc::ResetterService resetter(rpc_pools, logging.get("rpc"));
   rpc::RpcService rpc_self(std::string(core::kVersion), cfg_.json);
   informer.register_methods(rpc_registry);
@@ -107,7 +154,15 @@ int App::run() {
   // Metrics plugin (issue #5): metrics.* RPC methods, and the /metrics endpoint.
   if (metrics_plugin) {
     if (cfg_.rpc.enabled) metrics_plugin->register_methods(rpc_registry);
-    metrics_plugin->start({&pool});
+    std::vector<pool::Pool*> metric_pools{&pool};
+    if (jobs_pool) metric_pools.push_back(jobs_pool.get());  // rr_jobs_* worker gauges
+    metrics_plugin->start(std::move(metric_pools));
+  }
+  // Jobs plugin (issue #6): jobs.* methods.
+  std::unique_ptr<jobs::JobsService> jobs_service;
+  if (jobs_plugin && cfg_.rpc.enabled) {
+    jobs_service = std::make_unique<jobs::JobsService>(*jobs_plugin, logging.get("jobs"));
+    jobs_service->register_methods(rpc_registry);
   }
   std::unique_ptr<rpc::RpcServer> rpc_server;
   if (cfg_.rpc.enabled) {
@@ -115,6 +170,10 @@ int App::run() {
     rpc_server->start();
   }
   pool.start();
+  if (jobs_plugin) {
+    jobs_pool->start();
+    jobs_plugin->start();
+  }
 
   // systemd (Type=notify): READY=1 once the pool has its workers, WATCHDOG=1 while the loop runs.
   core::SdNotifier notifier;
@@ -180,6 +239,9 @@ int App::run() {
     if (rpc_server) rpc_server->stop();
     if (kv_service) kv_service->stop();  // KV plugin: sweep timers end, so io can drain
     listener.stop();
+    // Jobs: drivers stop handing out jobs, in-flight ones finish (bounded by the jobs pool's
+    // destroy_timeout), then the jobs pool is down.
+    if (jobs_plugin) co_await jobs_plugin->stop();
     co_await pool.stop();
     co_await listener.wait_sessions(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     signals.cancel();
@@ -196,7 +258,8 @@ int App::run() {
       if (ec) co_return;
       log->info("event=reset_signal signal={}", sig);
       notifier.notify("RELOADING=1");
-      const bool ok = co_await pool.reset();
+      bool ok = co_await pool.reset();
+      if (jobs_pool) ok = co_await jobs_pool->reset() && ok;  // Jobs plugin: its pool too
       notifier.notify(ok ? "READY=1" : "READY=1\nSTATUS=reset did not finish within reset_timeout; old workers still serving");
       log->info("event=reset_signal_done pool={} ok={}", pool.name(), ok);
     }

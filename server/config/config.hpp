@@ -1,6 +1,9 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <array>
+#include <memory>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -206,6 +209,49 @@ struct MetricsConfig {
 
 // --- end Metrics plugin ------------------------------------------------------------------------
 
+// --- Jobs plugin (issue #6): `jobs.*` ----------------------------------------------------------
+
+/// One `jobs.pipelines.<name>` (or a pipeline made by RPC jobs.Declare).
+struct JobsPipelineConfig {
+  std::string name;                 ///< the pipeline name
+  std::string driver;               ///< "memory" or "amqp"
+  std::int64_t priority = 10;       ///< default job priority (a job pushed with 0 gets it); lower runs first
+  std::uint64_t prefetch = 0;       ///< memory: most jobs delivered and not yet settled; 0 = unlimited
+  std::uint32_t max_attempts = 3;   ///< `config.retry.max_attempts`: deliveries before a failing job is dead-lettered or dropped
+  std::string dead_letter;          ///< `config.dead_letter`: pipeline that receives jobs out of attempts; "" = drop (logged)
+  /// The whole `config` map as JSON, for the driver's own keys (amqp); never null after parsing.
+  /// (Held by pointer so this header needs only nlohmann/json_fwd.hpp.)
+  std::shared_ptr<const nlohmann::json> config;
+};
+
+/// The `jobs` section (protocol doc §6.3): enabled when it exists.
+struct JobsConfig {
+  bool enabled = false;                        ///< true when the section exists
+  unsigned num_pollers = 0;                    ///< pollers per consumed pipeline; 0 = pool.num_workers + 2
+  std::uint64_t pipeline_size = 1000000;       ///< jobs a memory pipeline holds (ready + delayed + reserved)
+  Duration timeout = std::chrono::seconds(60); ///< per push / declare deadline
+  std::vector<std::string> consume;            ///< pipelines this server consumes
+  std::vector<JobsPipelineConfig> pipelines;   ///< in the file's order
+  PoolConfig pool;                             ///< the jobs worker pool (RR_MODE=jobs)
+};
+
+/// Parses one pipeline from its JSON form: `{driver, priority?, config: {priority, prefetch,
+/// retry: {max_attempts}, dead_letter, <driver keys>}}`. Numbers may be numeric strings (as
+/// jobs.Declare sends them). Throws ConfigError naming `path` and the allowed values. Pure.
+JobsPipelineConfig parse_jobs_pipeline(const std::string& name, const nlohmann::json& spec, const std::string& path);
+
+// --- end Jobs plugin ---------------------------------------------------------------------------
+
+// --- Jobs plugin, amqp driver: `amqp.*` --------------------------------------------------------
+
+/// The top-level `amqp` section (RoadRunner's): the broker every amqp pipeline uses.
+struct AmqpConfig {
+  bool enabled = false;                                      ///< true when the section exists
+  std::string addr = "amqp://guest:guest@127.0.0.1:5672/";  ///< `amqp.addr`, an amqp:// URL
+};
+
+// --- end amqp ----------------------------------------------------------------------------------
+
 /// The whole parsed configuration; plain data, parsed once.
 struct Config {
   std::string version = "3";
@@ -216,6 +262,8 @@ struct Config {
   ReloadConfig reload;
   KvConfig kv;                        ///< KV plugin storages
   MetricsConfig metrics;              ///< Metrics plugin: endpoint and application collectors
+  JobsConfig jobs;                    ///< Jobs plugin: pipelines, consumers and their pool
+  AmqpConfig amqp;                    ///< Jobs plugin, amqp driver: the broker address
   LogsConfig logs;
   std::vector<std::string> warnings;  ///< recognised but unsupported keys, for the log
   std::string json;                   ///< the effective config (YAML after -o and ${VAR}) as JSON, for rpc.Config

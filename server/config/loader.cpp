@@ -248,6 +248,13 @@ class Section {
     return out;
   }
 
+  /// Jobs plugin: the value at `key` as JSON (${VAR} expanded, as yaml_to_json does), marked
+  /// as known; null when absent.
+  nlohmann::json json(const std::string& key) {
+    if (!has(key)) return nullptr;
+    return nlohmann::json(yaml_to_json(get(key), env_));
+  }
+
   /// Keys RoadRunner knows that we parse but do not act on yet: a warning, not an error.
   void not_yet(const std::vector<std::string>& keys, const std::string& why) {
     for (const auto& k : keys) {
@@ -666,6 +673,55 @@ MetricsConfig read_metrics(Section s) {
 
 // --- end Metrics plugin ------------------------------------------------------------------------
 
+// --- Jobs plugin (issue #6) --------------------------------------------------------------------
+
+/// The `jobs` section: pool, pollers, pipelines (parse_jobs_pipeline) and the consumed ones.
+JobsConfig read_jobs(Section s) {
+  JobsConfig j;
+  j.enabled = true;
+  j.pool = read_pool(s.section("pool"));
+  j.num_pollers = static_cast<unsigned>(s.integer("num_pollers", 0, 0, 10000));
+  if (j.num_pollers == 0) j.num_pollers = j.pool.num_workers + 2;  // RoadRunner's rule
+  j.pipeline_size = static_cast<std::uint64_t>(s.integer("pipeline_size", 1000000, 1, INT64_MAX));
+  j.timeout = s.duration("timeout", std::chrono::seconds(60));
+  if (j.timeout.count() == 0) throw ConfigError("config key " + s.key_path("timeout") + ": must be greater than 0 (default 60s)");
+  Section pipelines = s.section("pipelines");
+  for (const auto& name : pipelines.keys()) {
+    j.pipelines.push_back(parse_jobs_pipeline(name, pipelines.json(name), pipelines.key_path(name)));
+  }
+  pipelines.finish();
+  auto declared = [&](const std::string& name) {
+    return std::any_of(j.pipelines.begin(), j.pipelines.end(), [&](const JobsPipelineConfig& p) { return p.name == name; });
+  };
+  auto names = [&]() {
+    std::string out;
+    for (const auto& p : j.pipelines) out += (out.empty() ? "" : ", ") + p.name;
+    return out.empty() ? std::string("(none declared under jobs.pipelines)") : out;
+  };
+  j.consume = s.string_list("consume", {});
+  for (std::size_t i = 0; i < j.consume.size(); ++i) {
+    if (!declared(j.consume[i])) {
+      throw ConfigError("config key " + s.key_path("consume") + "[" + std::to_string(i) + "]: no pipeline named \"" + j.consume[i] +
+                        "\"; declared: " + names());
+    }
+  }
+  for (const auto& p : j.pipelines) {
+    if (!p.dead_letter.empty() && !declared(p.dead_letter)) {
+      throw ConfigError("config key jobs.pipelines." + p.name + ".config.dead_letter: no pipeline named \"" + p.dead_letter +
+                        "\"; declared: " + names());
+    }
+  }
+  s.not_yet({"options"}, "no per-pipeline parallelism option yet; use num_pollers");
+  s.finish();
+  if (j.pool.debug) {
+    j.pool.max_jobs = 1;
+    j.pool.num_workers = 0;
+  }
+  return j;
+}
+
+// --- end Jobs plugin ---------------------------------------------------------------------------
+
 /// Deep merge: mappings merge key by key, anything else in `over` replaces what `base` has.
 void merge_into(YAML::Node base, const YAML::Node& over) {
   for (const auto& kv : over) {
@@ -857,6 +913,35 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
     }
   });
 
+  // Jobs plugin (issue #6), amqp driver: the broker of the amqp pipelines (RoadRunner's `amqp.addr`).
+  collect([&] {
+    if (top.has("amqp")) {
+      Section s = top.section("amqp");
+      cfg.amqp.enabled = true;
+      cfg.amqp.addr = s.string("addr", cfg.amqp.addr);
+      if (cfg.amqp.addr.rfind("amqp://", 0) != 0 || cfg.amqp.addr.size() <= 7) {
+        throw ConfigError("config key amqp.addr: \"" + cfg.amqp.addr +
+                          "\" must be an amqp:// URL, for example amqp://guest:guest@127.0.0.1:5672/ (amqps:// is not supported)");
+      }
+      s.not_yet({"tls"}, "TLS to the broker is not supported yet");
+      s.finish();
+    }
+  });
+
+  // Jobs plugin (issue #6): pipelines, consumers and the jobs worker pool.
+  collect([&] {
+    if (top.has("jobs")) {
+      cfg.jobs = read_jobs(top.section("jobs"));
+      if (cfg.jobs.pool.command.empty() && cfg.server.command.empty()) {
+        throw ConfigError("config key server.command is required (or jobs.pool.command), for example: server.command: \"php worker.php\"");
+      }
+      if (!cfg.rpc.enabled) {
+        cfg.warnings.push_back("config key jobs: jobs are pushed over RPC (jobs.Push) and there is no rpc section; "
+                               "add rpc.listen (for example tcp://127.0.0.1:6001) to push jobs");
+      }
+    }
+  });
+
   collect([&] {
     if (top.has("reload")) {
       Section s = top.section("reload");
@@ -900,8 +985,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
   });
 
   collect([&] {
-    top.not_yet({"jobs", "service", "grpc", "tcp", "temporal", "centrifuge",
-                 "otel", "endure", "include", "env", "redis", "amqp", "headers", "gzip", "static"},
+    top.not_yet({"service", "grpc", "tcp", "temporal", "centrifuge",
+                 "otel", "endure", "include", "env", "redis", "headers", "gzip", "static"},
                 "section not implemented yet");
   });
   collect([&] { top.finish(); });

@@ -26,6 +26,12 @@ declare(strict_types=1);
 //   metrics.*       (JSON codec) Metrics\Metrics tests: replies true; the collector name "nope" is
 //                   undefined, "dup" answers RoadRunner's old re-declare error, and a Declare type
 //                   other than counter/gauge/histogram/summary is unknown (RoadRunner's texts)
+//   jobs.*          (JSON codec) Jobs\Jobs tests: an in-memory jobs service with pipelines "default"
+//                   (memory) and "emails" (amqp, queue "mail"); it checks the proto3 JSON shape of
+//                   each request as strictly as the real server (unknown fields are errors), keeps
+//                   pushed jobs (jobs.Stat counts them as active) and answers RoadRunner's error
+//                   texts; its replies look like protobuf's MessageToJsonString (int64 as strings,
+//                   default values left out); jobs.FakeReset restores the two pipelines
 //   anything else   an error reply "rpc: can't find service X" (Go's text)
 
 use Pivot\Worker\Tests\Support\Wire;
@@ -174,6 +180,148 @@ function metrics(string $method, string $arg): array
 }
 
 /**
+ * The fake jobs service: returns [reply body, is error].
+ *
+ * @return array{0: string, 1: bool}
+ */
+function jobs(string $method, string $arg): array
+{
+    $initial = [
+        'default' => ['driver' => 'memory', 'queue' => '', 'priority' => 10, 'ready' => true, 'jobs' => []],
+        'emails' => ['driver' => 'amqp', 'queue' => 'mail', 'priority' => 3, 'ready' => true, 'jobs' => []],
+    ];
+    static $pipelines = null;
+    if ($pipelines === null || $method === 'jobs.FakeReset') {
+        $pipelines = $initial;
+    }
+    if ($method === 'jobs.FakeReset') {
+        return ['{}', false];
+    }
+    $req = $arg === '' ? [] : json_decode($arg, true);
+    if (!is_array($req) || ($req !== [] && array_is_list($req))) {
+        return ["$method: invalid JSON argument: $arg", true];
+    }
+    $unknown = static function (array $object, array $known, string $what): ?string {
+        foreach (array_keys($object) as $key) {
+            if (!in_array($key, $known, true)) {
+                return "invalid JSON for $what: unknown field \"$key\"";
+            }
+        }
+        return null;
+    };
+    $checkJob = static function (mixed $job) use ($unknown, &$pipelines): ?string {
+        if (!is_array($job)) {
+            return 'invalid JSON for jobs.v1.Job: not an object';
+        }
+        if (($e = $unknown($job, ['job', 'id', 'payload', 'headers', 'options'], 'jobs.v1.Job')) !== null) {
+            return $e;
+        }
+        if (($e = $unknown((array) ($job['options'] ?? []), ['priority', 'pipeline', 'delay', 'auto_ack'], 'jobs.v1.Options')) !== null) {
+            return $e;
+        }
+        foreach ((array) ($job['headers'] ?? []) as $name => $value) {
+            if (!is_array($value) || ($e = $unknown($value, ['value'], 'jobs.v1.HeaderValue')) !== null
+                || !array_is_list($value['value'] ?? [])) {
+                return "invalid JSON for jobs.v1.HeaderValue of \"$name\"";
+            }
+        }
+        if (base64_decode((string) ($job['payload'] ?? ''), true) === false) {
+            return 'invalid JSON for jobs.v1.Job: payload is not base64';
+        }
+        if ((string) ($job['id'] ?? '') === '') {
+            return 'empty ID field not allowed';
+        }
+        $pipeline = (string) ($job['options']['pipeline'] ?? '');
+        if (!isset($pipelines[$pipeline])) {
+            return "no such pipeline, requested: $pipeline";
+        }
+        return null;
+    };
+    $names = static function (array $req) use ($unknown): array|string {
+        if (($e = $unknown($req, ['pipelines'], 'jobs.v1.Pipelines')) !== null) {
+            return $e;
+        }
+        return array_map('strval', (array) ($req['pipelines'] ?? []));
+    };
+
+    switch ($method) {
+        case 'jobs.Push':
+        case 'jobs.PushBatch':
+            $batch = $method === 'jobs.Push' ? [$req['job'] ?? null] : (array) ($req['jobs'] ?? []);
+            if (($e = $unknown($req, [$method === 'jobs.Push' ? 'job' : 'jobs'], 'the request')) !== null) {
+                return ["jobs_plugin_push: $e", true];
+            }
+            foreach ($batch as $job) {
+                if (($e = $checkJob($job)) !== null) {
+                    return ["jobs_plugin_push: $e", true];
+                }
+            }
+            foreach ($batch as $job) {
+                $pipelines[$job['options']['pipeline']]['jobs'][] = $job;
+            }
+            return ['{}', false];
+        case 'jobs.Pause':
+        case 'jobs.Resume':
+        case 'jobs.Destroy':
+            $list = $names($req);
+            if (is_string($list)) {
+                return ["$method: $list", true];
+            }
+            $done = [];
+            foreach ($list as $name) {
+                if (!isset($pipelines[$name])) {
+                    return ["no such pipeline, requested: $name", true];
+                }
+                if ($method === 'jobs.Destroy') {
+                    unset($pipelines[$name]);
+                    $done[] = $name;
+                } else {
+                    $pipelines[$name]['ready'] = $method === 'jobs.Resume';
+                }
+            }
+            return [$done === [] ? '{}' : json_encode(['pipelines' => $done], JSON_THROW_ON_ERROR), false];
+        case 'jobs.List':
+            $all = array_keys($pipelines);
+            sort($all);
+            return [$all === [] ? '{}' : json_encode(['pipelines' => $all], JSON_THROW_ON_ERROR), false];
+        case 'jobs.Declare':
+            if (($e = $unknown($req, ['pipeline'], 'jobs.v1.DeclareRequest')) !== null) {
+                return ["jobs_plugin_declare: $e", true];
+            }
+            $map = (array) ($req['pipeline'] ?? []);
+            foreach ($map as $key => $value) {
+                if (!is_string($value)) {
+                    return ["jobs_plugin_declare: invalid JSON: the value of \"$key\" is not a string", true];
+                }
+            }
+            $name = $map['name'] ?? '';
+            if (isset($pipelines[$name])) {
+                return ["jobs_plugin_declare: pipeline already exists: $name", true];
+            }
+            $pipelines[$name] = ['driver' => $map['driver'] ?? '', 'queue' => $map['queue'] ?? '',
+                'priority' => (int) ($map['priority'] ?? 10), 'ready' => true, 'jobs' => []];
+            return ['{}', false];
+        case 'jobs.Stat':
+            $stats = [];
+            foreach ($pipelines as $name => $p) {
+                // MessageToJsonString: int64/uint64 as strings, default values (0, "", false) left out
+                $stat = array_filter([
+                    'pipeline' => $name,
+                    'driver' => $p['driver'],
+                    'queue' => $p['queue'],
+                    'active' => count($p['jobs']) > 0 ? (string) count($p['jobs']) : null,
+                    'ready' => $p['ready'] ? true : null,
+                    'priority' => (string) $p['priority'],
+                ], static fn ($v) => $v !== null && $v !== '');
+                $stats[] = $stat;
+            }
+            return [json_encode(['stats' => $stats], JSON_THROW_ON_ERROR), false];
+    }
+
+    return ["rpc: can't find method $method", true];
+}
+
+/**
  * Serves one request. Returns false when the connection is to be dropped.
  *
  * @param resource $conn
@@ -263,6 +411,11 @@ function serve($conn): bool
         default:
             if (str_starts_with($method, 'metrics.') && ($codec & 0x08) !== 0) {
                 [$body, $isError] = metrics($method, $arg);
+                $out = $reply($body, $isError ? $codec | 0x40 : -1);
+                break;
+            }
+            if (str_starts_with($method, 'jobs.') && ($codec & 0x08) !== 0) {
+                [$body, $isError] = jobs($method, $arg);
                 $out = $reply($body, $isError ? $codec | 0x40 : -1);
                 break;
             }

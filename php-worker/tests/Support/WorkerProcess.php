@@ -26,15 +26,17 @@ final class WorkerProcess
     private ?int $exitCode = null;
 
     /**
-     * @param list<string> $args command-line arguments for the script
+     * @param list<string>               $args command-line arguments for the script
+     * @param array<string, string>|null $env  extra environment variables (added to this process's)
      */
-    public function __construct(string $script, array $args = [])
+    public function __construct(string $script, array $args = [], ?array $env = null)
     {
         $process = proc_open(
             [\PHP_BINARY, $script, ...$args],
             [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
             $pipes,
             dirname($script),
+            $env === null ? null : $env + getenv(),
         );
         if (!is_resource($process)) {
             throw new \RuntimeException("Cannot start $script");

@@ -14,6 +14,11 @@ std::set<std::string, std::less<>> builtin_names() {
           "rr_http_no_free_workers_total", "rr_http_uptime_seconds",         "rr_http_total_workers",
           "rr_http_workers_memory_bytes", "rr_http_worker_state",            "rr_http_worker_memory_bytes",
           "rr_http_workers_ready",       "rr_http_workers_working",          "rr_http_workers_invalid",
+          "rr_jobs_push_ok",             "rr_jobs_push_err",                 "rr_jobs_jobs_ok",
+          "rr_jobs_jobs_err",            "rr_jobs_requests_total",           "rr_jobs_push_latency",
+          "rr_jobs_total_workers",       "rr_jobs_workers_memory_bytes",     "rr_jobs_worker_state",
+          "rr_jobs_worker_memory_bytes", "rr_jobs_workers_ready",            "rr_jobs_workers_working",
+          "rr_jobs_workers_invalid",
           "pivot_worker_restarts_total", "process_cpu_seconds_total",        "process_max_fds",
           "process_open_fds",            "process_resident_memory_bytes",    "process_start_time_seconds",
           "process_virtual_memory_bytes"};
@@ -26,6 +31,7 @@ MetricsPlugin::MetricsPlugin(asio::io_context& io, const config::MetricsConfig& 
       cfg_(cfg),
       log_(std::move(log)),
       http_(registry_),
+      jobs_(registry_),
       workers_(registry_),
       app_(builtin_names()),
       service_(app_, log_) {

@@ -16,6 +16,7 @@
 #include "server/core/rpc_registry.hpp"
 #include "server/plugins/metrics/app_metrics.hpp"
 #include "server/plugins/metrics/http_metrics.hpp"
+#include "server/plugins/metrics/jobs_metrics.hpp"
 #include "server/plugins/metrics/metrics_server.hpp"
 #include "server/plugins/metrics/metrics_service.hpp"
 #include "server/plugins/metrics/worker_metrics.hpp"
@@ -36,6 +37,8 @@ class MetricsPlugin {
 
   /// The request metrics the HTTP sessions record into (thread-safe).
   HttpMetrics& http() noexcept { return http_; }
+  /// The jobs metrics (rr_jobs_push_*, rr_jobs_jobs_*) the jobs plugin's hooks feed (thread-safe).
+  JobsMetrics& jobs() noexcept { return jobs_; }
   /// A Pool::Options::on_retire hook counting pivot_worker_restarts_total{pool,reason}.
   std::function<void(std::string_view reason)> restart_hook(std::string pool) { return workers_.restart_hook(std::move(pool)); }
   /// Adds metrics.Declare/Add/Sub/Set/Observe/Unregister to `registry`. Call before serving starts.
@@ -52,6 +55,7 @@ class MetricsPlugin {
   std::shared_ptr<spdlog::logger> log_;
   prometheus::Registry registry_;
   HttpMetrics http_;
+  JobsMetrics jobs_;
   WorkerMetrics workers_;
   AppMetrics app_;
   MetricsService service_;

@@ -65,11 +65,12 @@ asio::awaitable<core::RpcResult> InformerService::workers(const core::RpcCall& c
 }
 
 asio::awaitable<core::RpcResult> InformerService::jobs(const core::RpcCall& call) {
-  // No jobs plugin yet: RoadRunner answers nil (JSON null) for a plugin without pipelines.
-  // `rr workers` calls this for every plugin, so it must exist.
+  // RoadRunner answers nil (JSON null) for a plugin without pipelines. `rr workers` calls this
+  // for every plugin, so it must exist.
   std::string plugin, error;
   if (!args::decode_string(call, plugin, error)) co_return core::RpcResult::fail(std::move(error));
-  co_return args::json_reply(call, nullptr);
+  if (!jobs_source_) co_return args::json_reply(call, nullptr);
+  co_return args::json_reply(call, co_await jobs_source_(plugin));
 }
 
 asio::awaitable<core::RpcResult> InformerService::scale(const core::RpcCall& call) {

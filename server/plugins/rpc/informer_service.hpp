@@ -2,7 +2,10 @@
 
 #include <asio/awaitable.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "server/core/rpc_registry.hpp"
@@ -15,8 +18,15 @@ namespace pivot::rpc {
 /// calling connection's strand and hop to each pool's strand through the Pool API.
 class InformerService {
  public:
+  /// The jobs plugin's pipeline states as informer.Jobs answers them (an array of objects with
+  /// RoadRunner's Go field names), or null for a plugin without pipelines. Any executor.
+  using JobsSource = std::function<asio::awaitable<nlohmann::ordered_json>(const std::string& plugin)>;
+
   /// Serves `pools` (each named by Pool::name()).
   explicit InformerService(std::vector<std::reference_wrapper<pool::Pool>> pools);
+
+  /// Jobs plugin: where informer.Jobs gets pipeline states. Control path, before serving.
+  void set_jobs_source(JobsSource source) { jobs_source_ = std::move(source); }
 
   /// Adds informer.List, informer.Workers, informer.Jobs, informer.AddWorker and
   /// informer.RemoveWorker to `registry`. Call before serving starts.
@@ -30,6 +40,7 @@ class InformerService {
   pool::Pool* find(const std::string& name) const;
 
   std::vector<std::reference_wrapper<pool::Pool>> pools_;
+  JobsSource jobs_source_;
 };
 
 }  // namespace pivot::rpc

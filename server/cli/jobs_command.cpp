@@ -1,0 +1,150 @@
+#include "server/cli/jobs_command.hpp"
+
+#include <algorithm>
+
+#include "server/cli/rpc_client.hpp"
+#include "server/config/config_error.hpp"
+
+namespace pivot::cli {
+namespace {
+
+constexpr const char* kUsageHint = "\nRun 'pivot-server --help' for usage.\n";
+
+/// A proto3 JSON field as text: int64 arrive as strings, bools as true/false.
+std::string field(const nlohmann::ordered_json& o, const char* key) {
+  const auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
+  return it->dump();
+}
+
+}  // namespace
+
+std::string format_jobs_table(const nlohmann::ordered_json& stats) {
+  const std::vector<std::string> head = {"PIPELINE", "DRIVER", "QUEUE", "PRIORITY", "ACTIVE", "DELAYED", "RESERVED", "READY"};
+  const std::vector<const char*> keys = {"pipeline", "driver", "queue", "priority", "active", "delayed", "reserved", "ready"};
+  const std::vector<bool> right = {false, false, false, true, true, true, true, false};
+  std::vector<std::vector<std::string>> rows;
+  const auto it = stats.find("stats");
+  if (it != stats.end() && it->is_array()) {
+    for (const auto& s : *it) {
+      std::vector<std::string> r;
+      for (const char* k : keys) r.push_back(field(s, k));
+      if (r[2].empty()) r[2] = "-";
+      rows.push_back(std::move(r));
+    }
+  }
+  std::vector<std::size_t> width(head.size());
+  for (std::size_t c = 0; c < head.size(); ++c) {
+    width[c] = head[c].size();
+    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
+  }
+  std::string rule = "+";
+  for (auto w : width) rule += std::string(w + 2, '-') + "+";
+  rule += "\n";
+  std::string out = rule + "|";
+  for (std::size_t c = 0; c < head.size(); ++c) out += " " + head[c] + std::string(width[c] - head[c].size(), ' ') + " |";
+  out += "\n" + rule;
+  for (const auto& r : rows) {
+    out += "|";
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      const std::string pad(width[c] - r[c].size(), ' ');
+      out += " " + (right[c] ? pad + r[c] : r[c] + pad) + " |";
+    }
+    out += "\n";
+  }
+  if (!rows.empty()) out += rule;
+  return out;
+}
+
+int jobs_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string verb, config = ".pivot.yaml", rpc;
+  std::vector<std::string> pipelines;
+  bool json = false, config_given = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      json = true;
+    } else if (a == "-c" || a == "--config" || a == "--rpc") {
+      if (i + 1 >= args.size()) {
+        err << "pivot-server: " << a << " needs a value" << kUsageHint;
+        return 2;
+      }
+      if (a == "--rpc") {
+        rpc = args[++i];
+      } else {
+        config = args[++i];
+        config_given = true;
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      err << "pivot-server: unknown option \"" << a << "\" for jobs" << kUsageHint;
+      return 2;
+    } else if (verb.empty() && (a == "list" || a == "pause" || a == "resume" || a == "stat")) {
+      verb = a;
+    } else {
+      pipelines.push_back(a);
+    }
+  }
+  if (verb.empty()) verb = "stat";
+  if ((verb == "pause" || verb == "resume") && pipelines.empty()) {
+    err << "pivot-server: jobs " << verb << " needs at least one pipeline name" << kUsageHint;
+    return 2;
+  }
+  if (verb == "list" && !pipelines.empty()) {
+    err << "pivot-server: jobs list takes no pipeline names" << kUsageHint;
+    return 2;
+  }
+  try {
+    RpcClient client(resolve_rpc_address(rpc, config, config_given));
+    if (verb == "list") {
+      const auto reply = client.call("jobs.List", nlohmann::json::object());
+      const auto names = reply.value("pipelines", nlohmann::ordered_json::array());
+      if (json) {
+        out << nlohmann::ordered_json{{"pipelines", names}}.dump() << "\n";
+      } else {
+        for (const auto& n : names) out << n.get<std::string>() << "\n";
+      }
+      return 0;
+    }
+    if (verb == "pause" || verb == "resume") {
+      client.call(verb == "pause" ? "jobs.Pause" : "jobs.Resume", nlohmann::json{{"pipelines", pipelines}});
+      if (json) {
+        out << nlohmann::ordered_json{{verb == "pause" ? "paused" : "resumed", pipelines}}.dump() << "\n";
+      } else {
+        for (const auto& p : pipelines) out << p << ": " << (verb == "pause" ? "paused" : "resumed") << "\n";
+      }
+      return 0;
+    }
+    nlohmann::ordered_json stats = client.call("jobs.Stat", nlohmann::json::object());
+    if (!pipelines.empty()) {
+      auto all = stats.value("stats", nlohmann::ordered_json::array());
+      auto picked = nlohmann::ordered_json::array();
+      for (const auto& name : pipelines) {
+        const auto it = std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.value("pipeline", "") == name; });
+        if (it == all.end()) {
+          err << "pivot-server: no such pipeline: " << name << "\n";
+          return 1;
+        }
+        picked.push_back(*it);
+      }
+      stats = nlohmann::ordered_json{{"stats", picked}};
+    }
+    out << (json ? stats.dump() + "\n" : format_jobs_table(stats));
+    return 0;
+  } catch (const config::ConfigError& e) {
+    err << "pivot-server: " << e.what() << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    err << "pivot-server: " << e.what() << kUsageHint;
+    return 2;
+  } catch (const RpcCallFailed& e) {
+    err << "pivot-server: the server answered with an error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {  // RpcUnreachable and malformed replies
+    err << "pivot-server: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace pivot::cli
