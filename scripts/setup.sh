@@ -16,6 +16,8 @@ packages=(
   php8.2-cli php-nyholm-psr7 php-psr-http-message php-psr-http-factory phpunit
   # integration tests
   curl procps coreutils wrk
+  iproute2  # tests/chaos and tests/soak: ss counts the server's established client connections
+  clang-14 libclang-rt-14-dev  # `make fuzz`: libFuzzer targets of tests/fuzz under ASan + UBSan
   redis-server  # KV plugin: the integration tests start their own redis-server on a free port
   rabbitmq-server  # Jobs plugin: the amqp tests start their own broker (own node, ports, dirs)
 )

@@ -47,7 +47,14 @@ std::string join_keys(const std::vector<std::string>& keys) {
 bool parse_duration(const std::string& text, Duration& out) {
   if (text.empty()) return false;
   if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    out = std::chrono::seconds(std::stoll(text));
+    // Seconds; more than milliseconds can hold is refused (std::stoll used to throw out_of_range).
+    std::int64_t seconds = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec != std::errc() || end != text.data() + text.size() ||
+        seconds > std::numeric_limits<Duration::rep>::max() / 1000) {
+      return false;
+    }
+    out = std::chrono::seconds(seconds);
     return true;
   }
   double total_ms = 0;
@@ -76,6 +83,8 @@ bool parse_duration(const std::string& text, Duration& out) {
     total_ms += value * scale;
     i = k;
   }
+  // A total beyond what milliseconds hold (1e23s) is refused, not cast (UB; found by tests/fuzz).
+  if (!(total_ms + 0.5 < 9.2e18)) return false;
   out = Duration(static_cast<Duration::rep>(total_ms + 0.5));
   return true;
 }

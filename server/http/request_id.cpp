@@ -1,5 +1,7 @@
 #include "server/http/request_id.hpp"
 
+#include <sys/random.h>
+
 #include <random>
 
 namespace pivot::http {
@@ -17,8 +19,14 @@ std::uint64_t splitmix64(std::uint64_t& x) noexcept {
 }  // namespace
 
 RequestIdGenerator::RequestIdGenerator() {
-  std::random_device rd;
-  std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  // getrandom(2) first: constructing a std::random_device runs CPUID (a VM exit under
+  // virtualisation), which cost 15 % of the server's CPU under connection churn (one generator per
+  // session; found by tests/chaos/slowloris.sh).
+  std::uint64_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
+    std::random_device rd;
+    seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
   for (auto& s : s_) s = splitmix64(seed);
 }
 

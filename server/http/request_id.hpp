@@ -7,13 +7,13 @@
 namespace pivot::http {
 
 /// Makes X-Request-Id values: 128 random bits as 32 lower-case hex digits, from a small
-/// per-session generator (xoshiro256**, seeded once from std::random_device; not for secrets).
+/// per-session generator (xoshiro256**, seeded once from getrandom(2); not for secrets).
 class RequestIdGenerator {
  public:
   /// Longest client-sent id we keep.
   static constexpr std::size_t kMaxClientId = 200;
 
-  /// Seeds from std::random_device.
+  /// Seeds from getrandom(2) (std::random_device if that fails).
   RequestIdGenerator();
 
   /// Replaces `out` with a fresh id (no allocation once `out` has room for 32 chars).

@@ -64,7 +64,7 @@ class RequestParser {
 
   /// The request; valid after `complete`.
   HttpRequest& request() noexcept { return req_; }
-  /// 400, 413 or 431 after `error`.
+  /// 400, 413, 431, 501 (unknown method) or 505 (HTTP version) after `error`.
   int error_status() const noexcept { return error_status_; }
   /// What went wrong, for the log.
   const std::string& error_reason() const noexcept { return error_reason_; }
@@ -74,7 +74,7 @@ class RequestParser {
   friend struct Callbacks;
 
   int fail(int status, std::string reason);
-  void commit_header();
+  int commit_header();
 
   std::unique_ptr<llhttp__internal_s> parser_;
   std::unique_ptr<llhttp_settings_s> settings_;
@@ -85,6 +85,9 @@ class RequestParser {
   bool in_message_ = false;
   bool has_content_length_ = false;
   bool has_transfer_encoding_ = false;
+  bool has_version_ = false;  // the request line had "HTTP/x.y" (llhttp also accepts HTTP/0.9 "GET /")
+  std::string transfer_codings_;  // every Transfer-Encoding line of the request, joined with ','
+  int host_count_ = 0;
   bool paused_for_continue_ = false;
   bool user_failed_ = false;  // a limit callback set error_status_
   bool in_body_ = false;

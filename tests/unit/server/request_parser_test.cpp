@@ -204,3 +204,35 @@ TEST_CASE("a body sink can reject at the headers or mid-body; limits still apply
     CHECK(sink.streamed == "12345678");
   }
 }
+
+TEST_CASE("the bad-input sweep's statuses: 400, 413, 501 and 505 where Go or RFC 9112 require them", "[http][parser]") {
+  const auto status_of = [](std::string_view req, std::uint64_t max_body = 1024) {
+    RequestParser p(8192, max_body);
+    std::size_t used = 0;
+    const Status st = feed_all(p, req, used);
+    return st == Status::error ? p.error_status() : (st == Status::complete ? 200 : 0);
+  };
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\n\r\n") == 200);
+  CHECK(status_of("FOO / HTTP/1.1\r\nHost: h\r\n\r\n") == 501);       // unknown method token
+  CHECK(status_of("G@T / HTTP/1.1\r\nHost: h\r\n\r\n") == 400);       // not a token
+  CHECK(status_of("THIS IS NOT HTTP\r\n\r\n") == 400);
+  CHECK(status_of("GET /\r\n\r\n") == 400);                           // HTTP/0.9 simple request
+  CHECK(status_of("GET / HTTP/0.9\r\nHost: h\r\n\r\n") == 505);
+  CHECK(status_of("GET / HTTP/1.2\r\nHost: h\r\n\r\n") == 505);
+  CHECK(status_of("GET / HTTP/2.0\r\nHost: h\r\n\r\n") == 505);
+  CHECK(status_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") == 505);        // HTTP/2 preface
+  CHECK(status_of("GET / HTTP/1.1\rHost: h\r\r") == 400);             // bare CR is malformed, not 505
+  CHECK(status_of("GET / HTTP/1.1\r\n\r\n") == 400);                  // no Host
+  CHECK(status_of("GET / HTTP/1.0\r\n\r\n") == 200);
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") == 400);
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n") == 400);
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nX-A : v\r\n\r\n") == 400);
+  CHECK(status_of("GET * HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+  CHECK(status_of("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") == 200);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n") == 501);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") == 400);  // chunked twice (llhttp)
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") == 200);
+  // A chunk that cannot fit is refused at its size line, before its bytes.
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n401\r\n", 1024) == 413);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n", 1024) == 0);
+}
