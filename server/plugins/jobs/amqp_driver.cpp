@@ -100,6 +100,34 @@ asio::awaitable<Boxed<T>> wait_for(Register& reg) {
       asio::use_awaitable);
 }
 
+/// The results of a batch of pushes, completed one by one from the driver thread (or at once);
+/// completes `done` with all of them when the last one is in.
+class BatchResults {
+ public:
+  BatchResults(std::size_t n, CompletionPtr<std::vector<std::error_code>> done)
+      : results_(n), remaining_(n), done_(std::move(done)) {}
+  void set(std::size_t index, std::error_code ec) {
+    results_[index] = ec;
+    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_->complete(std::move(results_));
+  }
+
+ private:
+  std::vector<std::error_code> results_;
+  std::atomic<std::size_t> remaining_;
+  CompletionPtr<std::vector<std::error_code>> done_;
+};
+
+/// One push of a batch: its result goes to slot `index` of the shared BatchResults.
+class BatchSlot final : public Completion<std::error_code> {
+ public:
+  BatchSlot(std::shared_ptr<BatchResults> batch, std::size_t index) : batch_(std::move(batch)), index_(index) {}
+  void complete(std::error_code ec) override { batch_->set(index_, ec); }
+
+ private:
+  std::shared_ptr<BatchResults> batch_;
+  std::size_t index_;
+};
+
 /// An integer header field of any width.
 bool field_int(const amqp_field_value_t& v, std::int64_t& out) {
   switch (v.kind) {
@@ -1053,6 +1081,31 @@ asio::awaitable<std::error_code> AmqpDriver::push(Job job) {
   };
   auto box = co_await wait_for<std::error_code>(reg);
   co_return box.value;
+}
+
+asio::awaitable<std::vector<std::error_code>> AmqpDriver::push_batch(std::vector<Job> jobs) {
+  if (jobs.empty()) co_return std::vector<std::error_code>{};
+  Core* core = core_.get();
+  // Every job is posted before the first confirm is awaited: the driver thread publishes them
+  // back to back and the broker confirms them together (often with one multiple-ack).
+  auto reg = [core, &jobs](CompletionPtr<std::vector<std::error_code>> done) {
+    auto batch = std::make_shared<BatchResults>(jobs.size(), std::move(done));
+    bool stopping = false;
+    {
+      std::lock_guard lock(core->mu);
+      stopping = core->stopping;
+    }
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      CompletionPtr<std::error_code> slot(new BatchSlot(batch, i));
+      if (stopping) {
+        slot->complete(AmqpError::stopping);
+      } else {
+        core->post(Core::PushCmd{std::move(jobs[i]), std::move(slot)});
+      }
+    }
+  };
+  auto box = co_await wait_for<std::vector<std::error_code>>(reg);
+  co_return std::move(box.value);
 }
 
 asio::awaitable<std::unique_ptr<Delivery>> AmqpDriver::next() {

@@ -78,6 +78,9 @@ class AmqpDriver final : public Driver {
 
   /// Publishes `job` and completes after the broker's confirm. Errors: AmqpError. Any executor.
   asio::awaitable<std::error_code> push(Job job) override;
+  /// Publishes all of `jobs` back to back and completes once every confirm (or failure) is in:
+  /// one broker round trip for the batch instead of one per job. Any executor.
+  asio::awaitable<std::vector<std::error_code>> push_batch(std::vector<Job> jobs) override;
   /// The next delivery; nullptr once stopping. Any executor.
   asio::awaitable<std::unique_ptr<Delivery>> next() override;
   /// Cancels the consumer and hands buffered deliveries back to the broker. Thread-safe.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "server/plugins/jobs/job.hpp"
 
@@ -36,6 +37,10 @@ class Driver {
   /// Stores `job` durably (amqp: after the broker's publisher confirm). Errors: full
   /// (memory pipeline_size), broker down, too large. Any executor.
   virtual asio::awaitable<std::error_code> push(Job job) = 0;
+  /// Stores every job of `jobs` and returns one result per job, in order. The default pushes
+  /// them one after the other; a driver with a round trip per push (amqp) overlaps them. Jobs
+  /// after a failed one may still be stored. Any executor.
+  virtual asio::awaitable<std::vector<std::error_code>> push_batch(std::vector<Job> jobs);
   /// Waits for the next deliverable job while the pipeline is running; returns nullptr once
   /// the driver is stopping. While paused it just keeps waiting. Several pollers may wait at
   /// once; each gets a different job. Any executor.

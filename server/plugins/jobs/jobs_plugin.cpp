@@ -286,17 +286,31 @@ asio::awaitable<void> JobsPlugin::give_up(Pipeline& p, Delivery& d, const std::s
 }
 
 asio::awaitable<std::string> JobsPlugin::push(std::vector<Job> jobs, const char* source) {
-  for (auto& job : jobs) {
-    PipelinePtr p = co_await find(job.pipeline);
-    if (!p) co_return no_such_pipeline(job.pipeline);
-    if (job.priority == 0) job.priority = p->cfg.priority;
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string pipeline = job.pipeline;
-    const std::error_code ec = co_await p->driver->push(std::move(job));
-    if (hooks_.on_push) {
-      hooks_.on_push(pipeline, p->cfg.driver, source, !ec, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  // Consecutive jobs for the same pipeline go to the driver as one batch (amqp overlaps their
+  // publisher confirms); the first failure, in job order, is the answer.
+  std::size_t first = 0;
+  while (first < jobs.size()) {
+    const std::string pipeline = jobs[first].pipeline;
+    std::size_t end = first + 1;
+    while (end < jobs.size() && jobs[end].pipeline == pipeline) ++end;
+    PipelinePtr p = co_await find(pipeline);
+    if (!p) co_return no_such_pipeline(pipeline);
+    std::vector<Job> batch;
+    batch.reserve(end - first);
+    for (std::size_t i = first; i < end; ++i) {
+      if (jobs[i].priority == 0) jobs[i].priority = p->cfg.priority;
+      batch.push_back(std::move(jobs[i]));
     }
-    if (ec) co_return "pipeline " + pipeline + ": " + ec.message();
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<std::error_code> results = co_await p->driver->push_batch(std::move(batch));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (hooks_.on_push) {
+      for (const auto& ec : results) hooks_.on_push(pipeline, p->cfg.driver, source, !ec, seconds);
+    }
+    for (const auto& ec : results) {
+      if (ec) co_return "pipeline " + pipeline + ": " + ec.message();
+    }
+    first = end;
   }
   co_return std::string();
 }

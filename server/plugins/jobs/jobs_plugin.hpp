@@ -33,7 +33,8 @@ class JobsPlugin {
 
   /// Hooks for the metrics plugin (rr_jobs_*); each may be empty. Called from any thread.
   struct Hooks {
-    /// A push finished: pipeline, driver, source ("single"/"batch"), ok, seconds it took.
+    /// A push finished: pipeline, driver, source ("single"/"batch"), ok, seconds it took (for
+    /// a batch, each job reports the time its whole driver batch took).
     std::function<void(const std::string&, const std::string&, const char*, bool, double)> on_push;
     /// A job was settled after its worker ran: true when it was acked without error.
     std::function<void(bool ok)> on_job;
