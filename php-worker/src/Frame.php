@@ -58,16 +58,19 @@ final class Frame
         if ($byte10 < 0 || $byte10 > 0xFF) {
             throw new \InvalidArgumentException("Frame byte10 out of range: $byte10");
         }
-        if (count($options) > self::MAX_OPTIONS) {
+        if ($options === []) {
+            return;
+        }
+        if (\count($options) > self::MAX_OPTIONS) {
             throw new \InvalidArgumentException(
-                'A frame carries at most ' . self::MAX_OPTIONS . ' options, got ' . count($options)
+                'A frame carries at most ' . self::MAX_OPTIONS . ' options, got ' . \count($options)
             );
         }
-        if (!array_is_list($options)) {
+        if (!\array_is_list($options)) {
             throw new \InvalidArgumentException('Frame options must be a list');
         }
         foreach ($options as $option) {
-            if (!is_int($option) || $option < 0 || $option > 0xFFFFFFFF) {
+            if (!\is_int($option) || $option < 0 || $option > 0xFFFFFFFF) {
                 throw new \InvalidArgumentException('Frame options must be uint32 integers');
             }
         }
@@ -83,18 +86,32 @@ final class Frame
      */
     public static function encode(Frame $frame): string
     {
-        $length = strlen($frame->payload);
+        return self::encodeParts($frame->flags, $frame->options, $frame->payload, $frame->byte10);
+    }
+
+    /**
+     * Serializes a frame from its parts without building a Frame (the per-request write path).
+     * The caller guarantees what the constructor checks: flags and byte10 in 0..255, at most 10
+     * uint32 options.
+     *
+     * @param int[] $options
+     */
+    public static function encodeParts(int $flags, array $options, string $payload, int $byte10 = 0): string
+    {
+        $length = \strlen($payload);
         if ($length > self::MAX_PAYLOAD) {
             throw new \InvalidArgumentException("Frame payload too large: $length bytes");
         }
-        $count = count($frame->options);
-        $head = pack('CCV', (self::VERSION << 4) | (3 + $count), $frame->flags, $length);
-        $head .= pack('VCC', crc32($head), $frame->byte10, 0);
-        if ($count > 0) {
-            $head .= pack('V*', ...$frame->options);
+        $count = \count($options);
+        $head = \pack('CCV', (self::VERSION << 4) | (3 + $count), $flags, $length);
+        $head .= \pack('VCC', \crc32($head), $byte10, 0);
+        if ($count === 1) {
+            $head .= \pack('V', $options[0]);
+        } elseif ($count > 0) {
+            $head .= \pack('V*', ...$options);
         }
 
-        return $head . $frame->payload;
+        return $head . $payload;
     }
 
     /**

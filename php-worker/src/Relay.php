@@ -40,13 +40,31 @@ final class Relay
      */
     public function send(Frame $frame): void
     {
-        $data = Frame::encode($frame);
-        $length = strlen($data);
-        $written = 0;
-        while ($written < $length) {
-            $n = @fwrite($this->out, $written === 0 ? $data : substr($data, $written));
+        $this->sendBytes(Frame::encode($frame));
+    }
+
+    /**
+     * Writes an already encoded frame ({@see Frame::encodeParts()}) whole.
+     *
+     * @throws RelayException when the stream is closed or a write fails
+     */
+    public function sendBytes(string $data): void
+    {
+        $length = \strlen($data);
+        $written = @\fwrite($this->out, $data);
+        while ($written !== $length) {
+            if ($written === false || $written === 0) {
+                throw new RelayException(\sprintf(
+                    'Failed to write a frame (%d of %d bytes written)%s',
+                    0,
+                    $length,
+                    self::lastError()
+                ));
+            }
+            // A short write (non-blocking or signal-interrupted stream): write the rest.
+            $n = @\fwrite($this->out, \substr($data, $written));
             if ($n === false || $n === 0) {
-                throw new RelayException(sprintf(
+                throw new RelayException(\sprintf(
                     'Failed to write a frame (%d of %d bytes written)%s',
                     $written,
                     $length,
@@ -55,7 +73,7 @@ final class Relay
             }
             $written += $n;
         }
-        fflush($this->out);
+        \fflush($this->out);
     }
 
     /**
@@ -69,17 +87,27 @@ final class Relay
         if ($header === null) {
             return null;
         }
-        $h = Frame::decodeHeader($header);
-
-        $options = [];
-        if ($h['optionCount'] > 0) {
-            $raw = $this->read($h['optionCount'] * 4, false, 'options');
-            $options = array_values(unpack('V*', $raw));
+        // The hot path of every request: one unpack, one CRC and one read for options and payload
+        // together. Anything unusual goes through Frame::decodeHeader() for its precise error.
+        $h = \unpack('Cb0/Cflags/Vlength/Vcrc/Cbyte10', $header);
+        $b0 = $h['b0'];
+        $optionCount = ($b0 & 0x0F) - 3;
+        if (($b0 & 0xF0) !== 0x10 || $optionCount < 0 || $optionCount > Frame::MAX_OPTIONS
+            || \crc32(\substr($header, 0, 6)) !== $h['crc']) {
+            Frame::decodeHeader($header); // throws the precise error
         }
 
-        $payload = $h['payloadLength'] > 0 ? $this->read($h['payloadLength'], false, 'payload') : '';
+        $length = $h['length'];
+        if ($optionCount === 0) {
+            $payload = $length > 0 ? $this->read($length, false, 'payload') : '';
 
-        return new Frame($h['flags'], $options, $payload, $h['byte10']);
+            return new Frame($h['flags'], [], $payload, $h['byte10']);
+        }
+        $optionBytes = $optionCount * 4;
+        $data = $this->read($optionBytes + $length, false, 'options and payload');
+        $options = $optionCount === 1 ? [\unpack('V', $data)[1]] : \array_values(\unpack('V' . $optionCount, $data));
+
+        return new Frame($h['flags'], $options, $length > 0 ? \substr($data, $optionBytes) : '', $h['byte10']);
     }
 
     /**
@@ -114,31 +142,39 @@ final class Relay
      */
     private function read(int $length, bool $eofAllowed, string $what = 'header'): ?string
     {
-        $chunks = [];
-        $have = 0;
+        if ($length <= self::READ_CHUNK) {
+            $chunk = @\fread($this->in, $length);
+            if ($chunk !== false && \strlen($chunk) === $length) {
+                return $chunk; // nearly always: the whole frame is already in the stream's buffer
+            }
+            $chunks = $chunk === false || $chunk === '' ? [] : [$chunk];
+        } else {
+            $chunks = [];
+        }
+        $have = $chunks === [] ? 0 : \strlen($chunks[0]);
         while ($have < $length) {
-            $chunk = @fread($this->in, min($length - $have, self::READ_CHUNK));
+            $chunk = @\fread($this->in, \min($length - $have, self::READ_CHUNK));
             if ($chunk === false || $chunk === '') {
-                if (feof($this->in) || $chunk === false) {
+                if (\feof($this->in) || $chunk === false) {
                     if ($have === 0 && $eofAllowed) {
                         return null;
                     }
-                    throw new RelayException(sprintf(
+                    throw new RelayException(\sprintf(
                         'Truncated frame: end of stream after %d of %d %s bytes%s',
                         $have,
                         $length,
                         $what,
-                        $have > 0 && $what === 'header' ? ' (' . Frame::hexdump(implode('', $chunks)) . ')' : ''
+                        $have > 0 && $what === 'header' ? ' (' . Frame::hexdump(\implode('', $chunks)) . ')' : ''
                     ));
                 }
                 $this->waitReadable();
                 continue;
             }
             $chunks[] = $chunk;
-            $have += strlen($chunk);
+            $have += \strlen($chunk);
         }
 
-        return count($chunks) === 1 ? $chunks[0] : implode('', $chunks);
+        return \count($chunks) === 1 ? $chunks[0] : \implode('', $chunks);
     }
 
     /**
@@ -150,7 +186,7 @@ final class Relay
         $read = [$this->in];
         $write = null;
         $except = null;
-        if (@stream_select($read, $write, $except, null) === false && !feof($this->in)) {
+        if (@stream_select($read, $write, $except, null) === false && !\feof($this->in)) {
             throw new RelayException('Failed to wait for input' . self::lastError());
         }
     }

@@ -73,7 +73,7 @@ final class Worker
     public function waitPayload(): ?Payload
     {
         while (true) {
-            $frame = $this->queued !== [] ? array_shift($this->queued) : $this->relay->receive();
+            $frame = $this->queued !== [] ? \array_shift($this->queued) : $this->relay->receive();
             if ($frame === null) {
                 return null;
             }
@@ -98,19 +98,19 @@ final class Worker
                 );
             }
             $headerLength = $frame->options[0];
-            if ($headerLength > strlen($frame->payload)) {
+            if ($headerLength > \strlen($frame->payload)) {
                 throw new WorkerException(sprintf(
                     'Invalid request frame: context length %d exceeds payload length %d',
                     $headerLength,
-                    strlen($frame->payload)
+                    \strlen($frame->payload)
                 ));
             }
 
             $this->pending = true;
 
             return new Payload(
-                substr($frame->payload, 0, $headerLength),
-                substr($frame->payload, $headerLength),
+                \substr($frame->payload, 0, $headerLength),
+                \substr($frame->payload, $headerLength),
             );
         }
     }
@@ -130,27 +130,30 @@ final class Worker
      */
     public function respond(Payload $payload, ?int $codec = null): void
     {
-        $byte10 = 0;
-        if (!$payload->eos) {
-            // A stream chunk. Every PING_EVERY frames it carries PING and the worker waits for the
-            // PONG, which also brings any STOP the server sent before it (protocol doc §2.6).
-            $byte10 = Frame::STREAM;
-            if ($this->framesSent > 0 && $this->framesSent % self::PING_EVERY === 0 && !$this->streamStopped) {
-                $byte10 |= Frame::PING;
-            }
-        }
-        $this->relay->send(new Frame(
-            $codec ?? 0,
-            [strlen($payload->header)],
-            $payload->header . $payload->body,
-            $byte10,
-        ));
-        if ($payload->eos) {
+        $this->respondParts($payload->header, $payload->body, $payload->eos, $codec);
+    }
+
+    /**
+     * {@see respond()} without a Payload object: context ("header") and body as strings.
+     */
+    public function respondParts(string $header, string $body, bool $eos = true, ?int $codec = null): void
+    {
+        if ($eos) {
+            $this->relay->sendBytes(Frame::encodeParts($codec ?? 0, [\strlen($header)], $header . $body));
             $this->pending = false;
-            $this->endStream();
+            if ($this->framesSent !== 0 || $this->streamStopped || $this->pongs !== 0) {
+                $this->endStream();
+            }
 
             return;
         }
+        // A stream chunk. Every PING_EVERY frames it carries PING and the worker waits for the
+        // PONG, which also brings any STOP the server sent before it (protocol doc §2.6).
+        $byte10 = Frame::STREAM;
+        if ($this->framesSent > 0 && $this->framesSent % self::PING_EVERY === 0 && !$this->streamStopped) {
+            $byte10 |= Frame::PING;
+        }
+        $this->relay->sendBytes(Frame::encodeParts($codec ?? 0, [\strlen($header)], $header . $body, $byte10));
         ++$this->framesSent;
         if (($byte10 & Frame::PING) !== 0) {
             $this->waitPong();
@@ -188,7 +191,7 @@ final class Worker
      */
     public function stop(): void
     {
-        $this->relay->send(new Frame(0, [strlen(self::STOP_PAYLOAD)], self::STOP_PAYLOAD));
+        $this->relay->send(new Frame(0, [\strlen(self::STOP_PAYLOAD)], self::STOP_PAYLOAD));
         $this->pending = false;
         $this->endStream();
     }
@@ -240,12 +243,12 @@ final class Worker
     private function handleControl(string $json): bool
     {
         try {
-            $command = json_decode($json, true, 16, \JSON_THROW_ON_ERROR);
+            $command = \json_decode($json, true, 16, \JSON_THROW_ON_ERROR);
         } catch (\JsonException $e) {
             throw new WorkerException('Invalid control frame, JSON expected: ' . $e->getMessage(), 0, $e);
         }
-        if (!is_array($command)) {
-            throw new WorkerException('Invalid control frame, JSON object expected: ' . substr($json, 0, 200));
+        if (!\is_array($command)) {
+            throw new WorkerException('Invalid control frame, JSON object expected: ' . \substr($json, 0, 200));
         }
         if (!empty($command['stop'])) {
             return false;
@@ -254,12 +257,12 @@ final class Worker
             $this->relay->send(new Frame(
                 Frame::CONTROL,
                 [],
-                json_encode(['pid' => $this->getPid()], \JSON_THROW_ON_ERROR),
+                \json_encode(['pid' => $this->getPid()], \JSON_THROW_ON_ERROR),
             ));
 
             return true;
         }
 
-        throw new WorkerException('Invalid control frame, neither "pid" nor "stop": ' . substr($json, 0, 200));
+        throw new WorkerException('Invalid control frame, neither "pid" nor "stop": ' . \substr($json, 0, 200));
     }
 }

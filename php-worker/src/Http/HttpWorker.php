@@ -41,11 +41,11 @@ final class HttpWorker
         }
 
         try {
-            $context = json_decode($payload->header, true, 512, \JSON_THROW_ON_ERROR);
+            $context = \json_decode($payload->header, true, 512, \JSON_THROW_ON_ERROR);
         } catch (\JsonException $e) {
             throw new BadRequestException('Invalid HTTP request context: ' . $e->getMessage(), 0, $e);
         }
-        if (!is_array($context)) {
+        if (!\is_array($context)) {
             throw new BadRequestException('Invalid HTTP request context: JSON object expected');
         }
 
@@ -80,7 +80,7 @@ final class HttpWorker
 
             return;
         }
-        $this->worker->respond(new Payload(self::encodeResponseContext($status, $headers), $body, $endOfStream));
+        $this->worker->respondParts(self::encodeResponseContext($status, $headers), $body, $endOfStream);
     }
 
     /**
@@ -143,6 +143,16 @@ final class HttpWorker
      */
     public static function encodeResponseContext(int $status, array $headers = []): string
     {
+        if ($headers === []) {
+            return '{"status":' . $status . ',"headers":{}}';
+        }
+        if (self::isHeaderMap($headers) && !\in_array([], $headers, true)) {
+            // Already name => list of strings: encode as it is.
+            return \json_encode(
+                ['status' => $status, 'headers' => $headers],
+                \JSON_THROW_ON_ERROR | \JSON_UNESCAPED_SLASHES | \JSON_UNESCAPED_UNICODE
+            );
+        }
         $normalized = [];
         foreach ($headers as $name => $values) {
             $name = (string) $name;
@@ -150,82 +160,169 @@ final class HttpWorker
                 continue;
             }
             $list = [];
-            foreach (is_array($values) ? $values : [$values] as $value) {
-                $list[] = is_string($value) ? $value : self::stringify($value);
+            foreach (\is_array($values) ? $values : [$values] as $value) {
+                $list[] = \is_string($value) ? $value : self::stringify($value);
             }
             if ($list !== []) {
                 $normalized[$name] = $list;
             }
         }
 
-        return json_encode(
+        return \json_encode(
             ['status' => $status, 'headers' => $normalized === [] ? new \stdClass() : $normalized],
             \JSON_THROW_ON_ERROR | \JSON_UNESCAPED_SLASHES | \JSON_UNESCAPED_UNICODE
         );
     }
 
     /**
+     * Every request goes through here, so the common shape (what pivot-server and RoadRunner send:
+     * strings, header values as lists of strings, cookies as strings) costs a few type checks;
+     * anything else is normalized field by field.
+     *
      * @param array<array-key, mixed> $context
      */
     private static function createRequest(array $context, string $body): Request
     {
-        $uri = self::str($context['uri'] ?? '');
-        $rawQuery = self::str($context['rawQuery'] ?? '');
+        $uri = $context['uri'] ?? '';
+        if (!\is_string($uri)) {
+            $uri = self::str($uri);
+        }
+        $rawQuery = $context['rawQuery'] ?? '';
+        if (!\is_string($rawQuery)) {
+            $rawQuery = self::str($rawQuery);
+        }
         $query = [];
         if ($rawQuery !== '') {
-            parse_str($rawQuery, $query);
+            \parse_str($rawQuery, $query);
         }
         $parsed = (bool) ($context['parsed'] ?? false);
 
+        $headers = $context['headers'] ?? [];
+        if (!\is_array($headers) || !self::isHeaderMap($headers)) {
+            $headers = self::normalizeHeaders($headers);
+        }
+        $cookies = $context['cookies'] ?? [];
+        if (!\is_array($cookies) || !self::isStringMap($cookies)) {
+            $cookies = self::normalizeCookies($cookies);
+        }
+        $attributes = $context['attributes'] ?? [];
+        $uploads = $context['uploads'] ?? null;
+        $remoteAddr = $context['remoteAddr'] ?? '';
+        $protocol = $context['protocol'] ?? 'HTTP/1.1';
+        $method = $context['method'] ?? 'GET';
+
+        return new Request(
+            \is_string($remoteAddr) ? $remoteAddr : self::str($remoteAddr),
+            \is_string($protocol) ? $protocol : self::str($protocol),
+            \is_string($method) ? $method : self::str($method),
+            $uri,
+            self::pathOf($uri),
+            $query,
+            $rawQuery,
+            $headers,
+            $cookies,
+            $body,
+            $parsed,
+            \is_array($uploads) ? $uploads : [],
+            [Request::PARSED_BODY_ATTRIBUTE => $parsed] + (\is_array($attributes) ? $attributes : (array) $attributes),
+        );
+    }
+
+    /**
+     * True when every name is a non-empty string and every value a list of strings.
+     *
+     * @param array<array-key, mixed> $headers
+     */
+    private static function isHeaderMap(array $headers): bool
+    {
+        foreach ($headers as $name => $values) {
+            if (!\is_string($name) || $name === '' || !\is_array($values) || !\array_is_list($values)) {
+                return false;
+            }
+            foreach ($values as $value) {
+                if (!\is_string($value)) {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /**
+     * @param array<array-key, mixed> $map
+     */
+    private static function isStringMap(array $map): bool
+    {
+        foreach ($map as $name => $value) {
+            if (!\is_string($name) || !\is_string($value)) {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /**
+     * @return array<string, string[]>
+     */
+    private static function normalizeHeaders(mixed $raw): array
+    {
         $headers = [];
-        foreach ((array) ($context['headers'] ?? []) as $name => $values) {
-            if (!is_string($name) || $name === '') {
+        foreach ((array) $raw as $name => $values) {
+            if (!\is_string($name) || $name === '') {
                 continue; // json_decode() turns numeric names into int keys; RR drops them too
             }
             $list = [];
             foreach ((array) $values as $value) {
-                if (is_scalar($value)) {
+                if (\is_scalar($value)) {
                     $list[] = (string) $value;
                 }
             }
             $headers[$name] = $list;
         }
 
+        return $headers;
+    }
+
+    /**
+     * @return array<string, string>
+     */
+    private static function normalizeCookies(mixed $raw): array
+    {
         $cookies = [];
-        foreach ((array) ($context['cookies'] ?? []) as $name => $value) {
-            if (is_array($value)) {
+        foreach ((array) $raw as $name => $value) {
+            if (\is_array($value)) {
                 $value = implode(',', array_filter($value, 'is_scalar'));
             }
-            if (is_scalar($value)) {
+            if (\is_scalar($value)) {
                 $cookies[(string) $name] = (string) $value;
             }
         }
 
-        return new Request(
-            remoteAddr: self::str($context['remoteAddr'] ?? ''),
-            protocol: self::str($context['protocol'] ?? 'HTTP/1.1'),
-            method: self::str($context['method'] ?? 'GET'),
-            uri: $uri,
-            path: self::pathOf($uri),
-            query: $query,
-            rawQuery: $rawQuery,
-            headers: $headers,
-            cookies: $cookies,
-            body: $body,
-            parsed: $parsed,
-            uploads: is_array($context['uploads'] ?? null) ? $context['uploads'] : [],
-            attributes: [Request::PARSED_BODY_ATTRIBUTE => $parsed] + (array) ($context['attributes'] ?? []),
-        );
+        return $cookies;
     }
 
     private static function pathOf(string $uri): string
     {
+        // The server always sends an absolute URL (scheme://authority/path?query): cut it with
+        // two scans. Anything else (fragments, user info, backslashes) goes to parse_url().
+        $start = \strpos($uri, '://');
+        if ($start !== false && $start > 0 && \strcspn($uri, '/?#') === $start + 1 && \strpbrk($uri, '#@\\') === false) {
+            $slash = $start + 3 + \strcspn($uri, '/?', $start + 3);
+            if (!isset($uri[$slash]) || $uri[$slash] === '?') {
+                return '/';
+            }
+            $length = \strcspn($uri, '?', $slash);
+
+            return $length === \strlen($uri) - $slash ? \substr($uri, $slash) : \substr($uri, $slash, $length);
+        }
         $path = parse_url($uri, \PHP_URL_PATH);
-        if (!is_string($path)) {
+        if (!\is_string($path)) {
             // parse_url() rejects some URLs; fall back to cutting the scheme, authority and query.
             $path = preg_replace('~^[a-z][a-z0-9+.-]*://[^/?#]*~i', '', $uri) ?? '';
             $path = strtok($path, '?#');
-            $path = is_string($path) ? $path : '';
+            $path = \is_string($path) ? $path : '';
         }
 
         return $path === '' ? '/' : $path;
@@ -233,7 +330,7 @@ final class HttpWorker
 
     private static function str(mixed $value): string
     {
-        return is_scalar($value) ? (string) $value : '';
+        return \is_scalar($value) ? (string) $value : '';
     }
 
     private static function stringify(mixed $value): string
@@ -241,7 +338,7 @@ final class HttpWorker
         if (is_bool($value)) {
             return $value ? '1' : '0';
         }
-        if (is_scalar($value) || $value instanceof \Stringable) {
+        if (\is_scalar($value) || $value instanceof \Stringable) {
             return (string) $value;
         }
         if ($value === null) {
