@@ -83,31 +83,46 @@ final class Relay
      */
     public function receive(): ?Frame
     {
+        $parts = $this->receiveParts();
+
+        return $parts === null ? null : new Frame($parts[0], $parts[1], $parts[2], $parts[3]);
+    }
+
+    /**
+     * {@see receive()} without building a Frame: [flags, options, payload, byte10] (the
+     * per-request read path of {@see Worker}).
+     *
+     * @return array{0: int, 1: list<int>, 2: string, 3: int}|null
+     *
+     * @throws RelayException on a truncated frame or an invalid header (CRC, version, HL)
+     */
+    public function receiveParts(): ?array
+    {
         $header = $this->read(Frame::HEADER_SIZE, true);
         if ($header === null) {
             return null;
         }
-        // The hot path of every request: one unpack, one CRC and one read for options and payload
-        // together. Anything unusual goes through Frame::decodeHeader() for its precise error.
-        $h = \unpack('Cb0/Cflags/Vlength/Vcrc/Cbyte10', $header);
-        $b0 = $h['b0'];
+        // The hot path of every request: a few byte reads, one CRC and one read for options and
+        // payload together. Anything unusual goes through Frame::decodeHeader() for its precise error.
+        $b0 = \ord($header[0]);
         $optionCount = ($b0 & 0x0F) - 3;
+        $words = \unpack('V2', $header, 2); // [1 => payload length, 2 => CRC]
         if (($b0 & 0xF0) !== 0x10 || $optionCount < 0 || $optionCount > Frame::MAX_OPTIONS
-            || \crc32(\substr($header, 0, 6)) !== $h['crc']) {
+            || \crc32(\substr($header, 0, 6)) !== $words[2]) {
             Frame::decodeHeader($header); // throws the precise error
         }
 
-        $length = $h['length'];
+        $length = $words[1];
+        $flags = \ord($header[1]);
+        $byte10 = \ord($header[10]);
         if ($optionCount === 0) {
-            $payload = $length > 0 ? $this->read($length, false, 'payload') : '';
-
-            return new Frame($h['flags'], [], $payload, $h['byte10']);
+            return [$flags, [], $length > 0 ? $this->read($length, false, 'payload') : '', $byte10];
         }
         $optionBytes = $optionCount * 4;
         $data = $this->read($optionBytes + $length, false, 'options and payload');
         $options = $optionCount === 1 ? [\unpack('V', $data)[1]] : \array_values(\unpack('V' . $optionCount, $data));
 
-        return new Frame($h['flags'], $options, $length > 0 ? \substr($data, $optionBytes) : '', $h['byte10']);
+        return [$flags, $options, $length > 0 ? \substr($data, $optionBytes) : '', $byte10];
     }
 
     /**

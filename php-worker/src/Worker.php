@@ -32,7 +32,12 @@ final class Worker
     /** PONGs received and not yet waited for. */
     private int $pongs = 0;
 
-    /** @var list<Frame> frames other than STOP/PONG that arrived during a stream, for waitPayload() */
+    /**
+     * Frames other than STOP/PONG that arrived during a stream, for waitRequestParts(), as
+     * Relay::receiveParts() returns them.
+     *
+     * @var list<array{0: int, 1: list<int>, 2: string, 3: int}>
+     */
     private array $queued = [];
 
     public function __construct(private readonly Relay $relay)
@@ -72,14 +77,31 @@ final class Worker
      */
     public function waitPayload(): ?Payload
     {
+        $request = $this->waitRequestParts();
+
+        return $request === null ? null : new Payload($request[0], $request[1]);
+    }
+
+    /**
+     * {@see waitPayload()} without building a Payload: [context, body], or null when the worker
+     * must stop (the per-request path of {@see Http\HttpWorker}).
+     *
+     * @return array{0: string, 1: string}|null
+     *
+     * @throws WorkerException on an invalid control message or request frame
+     * @throws RelayException  when the frame stream is corrupt or truncated
+     */
+    public function waitRequestParts(): ?array
+    {
         while (true) {
-            $frame = $this->queued !== [] ? \array_shift($this->queued) : $this->relay->receive();
+            $frame = $this->queued !== [] ? \array_shift($this->queued) : $this->relay->receiveParts();
             if ($frame === null) {
                 return null;
             }
+            [$flags, $options, $payload, $byte10] = $frame;
 
-            if (($frame->flags & Frame::CONTROL) !== 0) {
-                if ($this->handleControl($frame->payload)) {
+            if (($flags & Frame::CONTROL) !== 0) {
+                if ($this->handleControl($payload)) {
                     continue;
                 }
 
@@ -87,31 +109,31 @@ final class Worker
             }
 
             // A stream STOP or PONG that arrives outside a stream (e.g. after the last chunk): nothing to do.
-            if (($frame->byte10 & (Frame::STOP | Frame::PONG)) !== 0) {
+            if (($byte10 & (Frame::STOP | Frame::PONG)) !== 0) {
                 continue;
             }
 
-            if (!isset($frame->options[0])) {
+            if (!isset($options[0])) {
                 throw new WorkerException(
                     'Invalid request frame: option[0] (the context length) is missing; frame starts '
-                    . Frame::hexdump(Frame::encode($frame), 32)
+                    . Frame::hexdump(Frame::encodeParts($flags, $options, $payload, $byte10), 32)
                 );
             }
-            $headerLength = $frame->options[0];
-            if ($headerLength > \strlen($frame->payload)) {
-                throw new WorkerException(sprintf(
+            $headerLength = $options[0];
+            $length = \strlen($payload);
+            if ($headerLength > $length) {
+                throw new WorkerException(\sprintf(
                     'Invalid request frame: context length %d exceeds payload length %d',
                     $headerLength,
-                    \strlen($frame->payload)
+                    $length
                 ));
             }
 
             $this->pending = true;
 
-            return new Payload(
-                \substr($frame->payload, 0, $headerLength),
-                \substr($frame->payload, $headerLength),
-            );
+            return $headerLength === $length
+                ? [$payload, '']
+                : [\substr($payload, 0, $headerLength), \substr($payload, $headerLength)];
         }
     }
 
@@ -169,7 +191,7 @@ final class Worker
     public function isStreamStopped(): bool
     {
         while (!$this->streamStopped && $this->relay->hasFrame()) {
-            $this->handleStreamFrame($this->relay->receive());
+            $this->handleStreamFrame($this->relay->receiveParts());
         }
 
         return $this->streamStopped;
@@ -209,7 +231,7 @@ final class Worker
     private function waitPong(): void
     {
         while ($this->pongs === 0 && !$this->streamStopped) {
-            $this->handleStreamFrame($this->relay->receive());
+            $this->handleStreamFrame($this->relay->receiveParts());
         }
         if ($this->pongs > 0) {
             --$this->pongs;
@@ -219,21 +241,22 @@ final class Worker
     /**
      * A frame read in the middle of a stream: STOP, PONG, or a control frame kept for waitPayload().
      */
-    private function handleStreamFrame(?Frame $frame): void
+    private function handleStreamFrame(?array $frame): void
     {
         if ($frame === null) {
             $this->streamStopped = true; // the server closed our input: nobody is listening any more
 
             return;
         }
-        if (($frame->byte10 & Frame::STOP) !== 0) {
+        $byte10 = $frame[3];
+        if (($byte10 & Frame::STOP) !== 0) {
             $this->streamStopped = true;
         }
-        if (($frame->byte10 & Frame::PONG) !== 0) {
+        if (($byte10 & Frame::PONG) !== 0) {
             ++$this->pongs;
         }
-        if (($frame->byte10 & (Frame::STOP | Frame::PONG)) === 0) {
-            $this->queued[] = $frame; // a control frame (or anything else): waitPayload() handles it
+        if (($byte10 & (Frame::STOP | Frame::PONG)) === 0) {
+            $this->queued[] = $frame; // a control frame (or anything else): waitRequestParts() handles it
         }
     }
 

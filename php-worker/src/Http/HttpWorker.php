@@ -35,13 +35,13 @@ final class HttpWorker
      */
     public function waitRequest(): ?Request
     {
-        $payload = $this->worker->waitPayload();
-        if ($payload === null || ($payload->header === '' && $payload->body === '')) {
+        $request = $this->worker->waitRequestParts();
+        if ($request === null || ($request[0] === '' && $request[1] === '')) {
             return null;
         }
 
         try {
-            $context = \json_decode($payload->header, true, 512, \JSON_THROW_ON_ERROR);
+            $context = \json_decode($request[0], true, 512, \JSON_THROW_ON_ERROR);
         } catch (\JsonException $e) {
             throw new BadRequestException('Invalid HTTP request context: ' . $e->getMessage(), 0, $e);
         }
@@ -49,7 +49,7 @@ final class HttpWorker
             throw new BadRequestException('Invalid HTTP request context: JSON object expected');
         }
 
-        return self::createRequest($context, $payload->body);
+        return self::createRequest($context, $request[1]);
     }
 
     /**
@@ -146,7 +146,7 @@ final class HttpWorker
         if ($headers === []) {
             return '{"status":' . $status . ',"headers":{}}';
         }
-        if (self::isHeaderMap($headers) && !\in_array([], $headers, true)) {
+        if (self::isHeaderMap($headers)) {
             // Already name => list of strings: encode as it is.
             return \json_encode(
                 ['status' => $status, 'headers' => $headers],
@@ -229,14 +229,14 @@ final class HttpWorker
     }
 
     /**
-     * True when every name is a non-empty string and every value a list of strings.
+     * True when every name is a non-empty string and every value a non-empty list of strings.
      *
      * @param array<array-key, mixed> $headers
      */
     private static function isHeaderMap(array $headers): bool
     {
         foreach ($headers as $name => $values) {
-            if (!\is_string($name) || $name === '' || !\is_array($values) || !\array_is_list($values)) {
+            if (!\is_string($name) || $name === '' || !\is_array($values) || $values === [] || !\array_is_list($values)) {
                 return false;
             }
             foreach ($values as $value) {
@@ -305,17 +305,14 @@ final class HttpWorker
 
     private static function pathOf(string $uri): string
     {
-        // The server always sends an absolute URL (scheme://authority/path?query): cut it with
-        // two scans. Anything else (fragments, user info, backslashes) goes to parse_url().
+        // The server always sends an absolute URL: scheme "://" authority, then the path up to
+        // "?" or "#" (RFC 3986 §3). Anything else goes to parse_url().
         $start = \strpos($uri, '://');
-        if ($start !== false && $start > 0 && \strcspn($uri, '/?#') === $start + 1 && \strpbrk($uri, '#@\\') === false) {
-            $slash = $start + 3 + \strcspn($uri, '/?', $start + 3);
-            if (!isset($uri[$slash]) || $uri[$slash] === '?') {
-                return '/';
-            }
-            $length = \strcspn($uri, '?', $slash);
+        if ($start !== false && $start > 0 && \strcspn($uri, '/?#') === $start + 1) {
+            $from = $start + 3 + \strcspn($uri, '/?#', $start + 3);
+            $length = \strcspn($uri, '?#', $from);
 
-            return $length === \strlen($uri) - $slash ? \substr($uri, $slash) : \substr($uri, $slash, $length);
+            return $length === 0 ? '/' : \substr($uri, $from, $length);
         }
         $path = parse_url($uri, \PHP_URL_PATH);
         if (!\is_string($path)) {

@@ -53,6 +53,49 @@ final class HttpWorkerTest extends TestCase
         self::assertNull($r->header('X-Missing'));
     }
 
+    /**
+     * @return iterable<string, array{string, string}>
+     */
+    public static function uris(): iterable
+    {
+        yield 'root' => ['http://h/', '/'];
+        yield 'no path' => ['http://h', '/'];
+        yield 'query without path, with a slash' => ['http://h?x=/y', '/'];
+        yield 'port, slash in the query' => ['http://h:80/a/b?c=/d', '/a/b'];
+        yield 'percent-encoded stays encoded' => ['https://h/a%20b', '/a%20b'];
+        yield 'empty query' => ['http://h/a?', '/a'];
+        yield 'user info' => ['http://u@h/p', '/p'];
+        yield 'fragment' => ['http://h/p#f', '/p'];
+        yield 'double slash' => ['http://h//double', '//double'];
+        yield 'ipv6 host' => ['http://[::1]:8080/x?y', '/x'];
+        yield 'relative with a URL in the query' => ['/rel?u=http://x/y', '/rel'];
+        yield 'empty' => ['', '/'];
+    }
+
+    /**
+     * @dataProvider uris
+     */
+    public function testPathIsCutFromTheUri(string $uri, string $path): void
+    {
+        $r = $this->http(Wire::request(Wire::httpContext(['uri' => $uri]), ''))->waitRequest();
+
+        self::assertNotNull($r);
+        self::assertSame($path, $r->path);
+    }
+
+    public function testOddlyShapedHeadersAndCookiesAreNormalized(): void
+    {
+        $context = Wire::httpContext([
+            'headers' => ['X-Num' => [1, 2.5, true], '7' => ['dropped'], 'X-Scalar' => 'one', 'X-Empty' => []],
+            'cookies' => ['a' => ['x', 'y'], 'n' => 5],
+        ]);
+        $r = $this->http(Wire::request($context, ''))->waitRequest();
+
+        self::assertNotNull($r);
+        self::assertSame(['X-Num' => ['1', '2.5', '1'], 'X-Scalar' => ['one'], 'X-Empty' => []], $r->headers);
+        self::assertSame(['a' => 'x,y', 'n' => '5'], $r->cookies);
+    }
+
     public function testParsedFormUploadsAndAttributes(): void
     {
         $uploads = [
