@@ -98,9 +98,12 @@ final class Relay
      */
     public function receiveParts(): ?array
     {
-        $header = $this->read(Frame::HEADER_SIZE, true);
-        if ($header === null) {
-            return null;
+        $header = @\fread($this->in, Frame::HEADER_SIZE);
+        if ($header === false || \strlen($header) !== Frame::HEADER_SIZE) {
+            $header = $this->readRest($header === false ? '' : $header, Frame::HEADER_SIZE, true, 'header');
+            if ($header === null) {
+                return null;
+            }
         }
         // The hot path of every request: a few byte reads, one CRC and one read for options and
         // payload together. Anything unusual goes through Frame::decodeHeader() for its precise error.
@@ -157,36 +160,43 @@ final class Relay
      */
     private function read(int $length, bool $eofAllowed, string $what = 'header'): ?string
     {
-        if ($length <= self::READ_CHUNK) {
-            $chunk = @\fread($this->in, $length);
-            if ($chunk !== false && \strlen($chunk) === $length) {
-                return $chunk; // nearly always: the whole frame is already in the stream's buffer
-            }
-            $chunks = $chunk === false || $chunk === '' ? [] : [$chunk];
-        } else {
-            $chunks = [];
+        $chunk = @\fread($this->in, \min($length, self::READ_CHUNK));
+        if ($chunk !== false && \strlen($chunk) === $length) {
+            return $chunk; // nearly always: the whole frame is already in the stream's buffer
         }
-        $have = $chunks === [] ? 0 : \strlen($chunks[0]);
-        while ($have < $length) {
-            $chunk = @\fread($this->in, \min($length - $have, self::READ_CHUNK));
+
+        return $this->readRest($chunk === false ? '' : $chunk, $length, $eofAllowed, $what);
+    }
+
+    /**
+     * Completes a read that returned $have (fewer than $length bytes) so far.
+     *
+     * @return string|null null only when $eofAllowed and the stream ended before the first byte
+     */
+    private function readRest(string $have, int $length, bool $eofAllowed, string $what): ?string
+    {
+        $chunks = $have === '' ? [] : [$have];
+        $got = \strlen($have);
+        while ($got < $length) {
+            $chunk = @\fread($this->in, \min($length - $got, self::READ_CHUNK));
             if ($chunk === false || $chunk === '') {
                 if (\feof($this->in) || $chunk === false) {
-                    if ($have === 0 && $eofAllowed) {
+                    if ($got === 0 && $eofAllowed) {
                         return null;
                     }
                     throw new RelayException(\sprintf(
                         'Truncated frame: end of stream after %d of %d %s bytes%s',
-                        $have,
+                        $got,
                         $length,
                         $what,
-                        $have > 0 && $what === 'header' ? ' (' . Frame::hexdump(\implode('', $chunks)) . ')' : ''
+                        $got > 0 && $what === 'header' ? ' (' . Frame::hexdump(\implode('', $chunks)) . ')' : ''
                     ));
                 }
                 $this->waitReadable();
                 continue;
             }
             $chunks[] = $chunk;
-            $have += \strlen($chunk);
+            $got += \strlen($chunk);
         }
 
         return \count($chunks) === 1 ? $chunks[0] : \implode('', $chunks);

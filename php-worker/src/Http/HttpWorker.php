@@ -18,6 +18,14 @@ use Pivot\Worker\Worker;
  */
 final class HttpWorker
 {
+    /** The last context encodeResponseContext() built from a well-formed header map, and its input. */
+    private static int $lastStatus = 0;
+
+    /** @var array<string, list<string>> */
+    private static array $lastHeaders = [];
+
+    private static string $lastContext = '';
+
     public function __construct(private readonly Worker $worker)
     {
     }
@@ -146,12 +154,21 @@ final class HttpWorker
         if ($headers === []) {
             return '{"status":' . $status . ',"headers":{}}';
         }
+        // Most apps answer with the same few header arrays (often literals, which PHP shares, so
+        // === is a pointer comparison): the last encoding is reused.
+        if ($status === self::$lastStatus && $headers === self::$lastHeaders) {
+            return self::$lastContext;
+        }
         if (self::isHeaderMap($headers)) {
             // Already name => list of strings: encode as it is.
-            return \json_encode(
+            $context = \json_encode(
                 ['status' => $status, 'headers' => $headers],
                 \JSON_THROW_ON_ERROR | \JSON_UNESCAPED_SLASHES | \JSON_UNESCAPED_UNICODE
             );
+            self::$lastStatus = $status;
+            self::$lastHeaders = $headers;
+
+            return self::$lastContext = $context;
         }
         $normalized = [];
         foreach ($headers as $name => $values) {

@@ -183,6 +183,24 @@ final class HttpWorkerTest extends TestCase
         self::assertSame('{"status":404,"headers":{}}', HttpWorker::encodeResponseContext(404, ['X-Empty' => []]));
     }
 
+    public function testRepeatedAndChangedHeadersEncodeCorrectly(): void
+    {
+        $a = ['Content-Type' => ['text/plain']];
+        $b = $a;
+        $b['Content-Type'][] = 'charset=utf-8'; // a copy that differs from $a
+        $expectA = '{"status":200,"headers":{"Content-Type":["text/plain"]}}';
+
+        self::assertSame($expectA, HttpWorker::encodeResponseContext(200, $a));
+        self::assertSame($expectA, HttpWorker::encodeResponseContext(200, $a), 'the same array again');
+        self::assertSame('{"status":201,"headers":{"Content-Type":["text/plain"]}}', HttpWorker::encodeResponseContext(201, $a));
+        self::assertSame(
+            '{"status":201,"headers":{"Content-Type":["text/plain","charset=utf-8"]}}',
+            HttpWorker::encodeResponseContext(201, $b)
+        );
+        self::assertSame('{"status":201,"headers":{"X":["1"]}}', HttpWorker::encodeResponseContext(201, ['X' => 1]));
+        self::assertSame($expectA, HttpWorker::encodeResponseContext(200, ['Content-Type' => ['text/plain']]));
+    }
+
     public function testRespondContextIsValidJsonForUnicode(): void
     {
         $context = HttpWorker::encodeResponseContext(200, ['Content-Disposition' => 'attachment; filename="ä/b.txt"']);
