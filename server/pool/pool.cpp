@@ -10,6 +10,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <optional>
 
 #include "protocol/json_reader.hpp"
 #include "protocol/json_writer.hpp"
@@ -394,12 +395,14 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
     r.pid = w->pid();
     // exec_ttl is hard: at the deadline the worker's process group is SIGKILLed, which ends the
     // pending read or write below with an error that is then reported as a timeout (504).
-    std::shared_ptr<bool> expired;  // allocated only when exec_ttl is on: nothing extra per request otherwise
-    asio::steady_timer exec_deadline(strand_);
+    // The flag and the timer exist only when exec_ttl is on: nothing extra per request otherwise
+    // (constructing a timer takes the timer service's mutex).
+    std::shared_ptr<bool> expired;
+    std::optional<asio::steady_timer> exec_deadline;
     if (const auto ttl = opts_.cfg.supervisor.exec_ttl; ttl.count() > 0) {
       expired = std::make_shared<bool>(false);
-      exec_deadline.expires_after(ttl);
-      exec_deadline.async_wait([w, expired](std::error_code e) {
+      exec_deadline.emplace(strand_, ttl);
+      exec_deadline->async_wait([w, expired](std::error_code e) {
         if (e) return;
         *expired = true;
         w->kill();
@@ -415,7 +418,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
       return true;
     };
     if (auto ec = co_await w->write(frame)) {
-      exec_deadline.cancel();
+      if (exec_deadline) exec_deadline->cancel();
       if (timed_out()) co_return r;
       // The worker never read the whole request, so it cannot have handled it: retry once.
       log_failure(w, "write", ec);
@@ -426,7 +429,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
       co_return r;
     }
     const std::error_code ec = co_await read_reply(w, r);
-    exec_deadline.cancel();
+    if (exec_deadline) exec_deadline->cancel();
     if (timed_out()) co_return r;
     if (ec) {
       r.outcome = ec.category() == protocol::protocol_category() ? Outcome::ProtocolError : Outcome::Crashed;

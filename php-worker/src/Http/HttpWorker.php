@@ -219,7 +219,7 @@ final class HttpWorker
             $headers = self::normalizeHeaders($headers);
         }
         $cookies = $context['cookies'] ?? [];
-        if (!\is_array($cookies) || !self::isStringMap($cookies)) {
+        if ($cookies !== [] && (!\is_array($cookies) || !self::isStringMap($cookies))) {
             $cookies = self::normalizeCookies($cookies);
         }
         $attributes = $context['attributes'] ?? [];
@@ -241,7 +241,9 @@ final class HttpWorker
             $body,
             $parsed,
             \is_array($uploads) ? $uploads : [],
-            [Request::PARSED_BODY_ATTRIBUTE => $parsed] + (\is_array($attributes) ? $attributes : (array) $attributes),
+            $attributes === []
+                ? [Request::PARSED_BODY_ATTRIBUTE => $parsed]
+                : [Request::PARSED_BODY_ATTRIBUTE => $parsed] + (\is_array($attributes) ? $attributes : (array) $attributes),
         );
     }
 
