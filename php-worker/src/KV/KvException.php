@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 namespace Pivot\Worker\KV;
 
-use Pivot\Worker\WorkerException;
+use Pivot\Worker\PluginException;
 
 /**
  * A kv.* call failed on the server (the message is the server's error text, verbatim, e.g.
@@ -12,21 +12,8 @@ use Pivot\Worker\WorkerException;
  * or a stored value could not be unserialized.
  *
  * Transport failures (server unreachable, timeout) are {@see \Pivot\Worker\Rpc\RpcException}s and
- * are not wrapped.
+ * are not wrapped. getMethod() names the RPC method that failed.
  */
-class KvException extends WorkerException
+class KvException extends PluginException
 {
-    public function __construct(
-        string $message,
-        private readonly string $method = '',
-        ?\Throwable $previous = null,
-    ) {
-        parent::__construct($message, 0, $previous);
-    }
-
-    /** The RPC method that failed ("kv.MGet"), or "" for client-side errors. */
-    public function getMethod(): string
-    {
-        return $this->method;
-    }
 }
