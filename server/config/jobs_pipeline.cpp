@@ -1,35 +1,15 @@
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <set>
 
 #include "server/config/config.hpp"
 #include "server/config/config_error.hpp"
+#include "server/config/json_value.hpp"
 
 namespace pivot::config {
 namespace {
 
 constexpr std::uint32_t kMaxAttemptsLimit = 1000000;
-
-/// An integer given as a JSON number or a numeric string (jobs.Declare stringifies every value).
-std::int64_t integer(const nlohmann::json& v, const std::string& key, std::int64_t min, std::int64_t max) {
-  std::int64_t out = 0;
-  bool ok = false;
-  if (v.is_number_integer()) {
-    out = v.get<std::int64_t>();
-    ok = true;
-  } else if (v.is_string()) {
-    const auto s = v.get<std::string>();
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    ok = !s.empty() && ec == std::errc() && p == s.data() + s.size();
-  }
-  if (!ok) throw ConfigError("config key " + key + ": expected a whole number, got " + v.dump());
-  if (out < min || out > max) {
-    throw ConfigError("config key " + key + ": " + std::to_string(out) + " is out of range " + std::to_string(min) + ".." +
-                      std::to_string(max));
-  }
-  return out;
-}
 
 std::string text(const nlohmann::json& v, const std::string& key) {
   if (v.is_string()) return v.get<std::string>();
@@ -63,15 +43,15 @@ JobsPipelineConfig parse_jobs_pipeline(const std::string& name, const nlohmann::
     throw ConfigError("config key " + path + ".driver: \"" + p.driver + "\" is not allowed; use one of: memory, amqp");
   }
   if (spec.contains("priority") && !spec["priority"].is_null()) {
-    p.priority = integer(spec["priority"], path + ".priority", INT64_MIN, INT64_MAX);
+    p.priority = json_integer(spec["priority"], path + ".priority", INT64_MIN, INT64_MAX);
   }
   if (spec.contains("config") && !spec["config"].is_null()) {
     const nlohmann::json& c = spec["config"];
     const std::string cpath = path + ".config";
     if (!c.is_object()) throw ConfigError("config key " + cpath + ": expected a mapping of driver settings");
     p.config = std::make_shared<const nlohmann::json>(c);
-    if (c.contains("priority")) p.priority = integer(c["priority"], cpath + ".priority", INT64_MIN, INT64_MAX);
-    if (c.contains("prefetch")) p.prefetch = static_cast<std::uint64_t>(integer(c["prefetch"], cpath + ".prefetch", 0, INT64_MAX));
+    if (c.contains("priority")) p.priority = json_integer(c["priority"], cpath + ".priority", INT64_MIN, INT64_MAX);
+    if (c.contains("prefetch")) p.prefetch = static_cast<std::uint64_t>(json_integer(c["prefetch"], cpath + ".prefetch", 0, INT64_MAX));
     if (c.contains("retry")) {
       const nlohmann::json& r = c["retry"];
       if (!r.is_object()) throw ConfigError("config key " + cpath + ".retry: expected a mapping such as {max_attempts: 3}");
@@ -80,16 +60,16 @@ JobsPipelineConfig parse_jobs_pipeline(const std::string& name, const nlohmann::
       }
       if (r.contains("max_attempts")) {
         const auto& v = r["max_attempts"];
-        if (integer(v, cpath + ".retry.max_attempts", INT64_MIN, INT64_MAX) < 1) {
+        if (json_integer(v, cpath + ".retry.max_attempts", INT64_MIN, INT64_MAX) < 1) {
           throw ConfigError("config key " + cpath + ".retry.max_attempts: must be at least 1; 0 (retry forever) is not allowed because a "
                             "job that always fails would loop; use a large number such as 1000 instead");
         }
-        p.max_attempts = static_cast<std::uint32_t>(integer(v, cpath + ".retry.max_attempts", 1, kMaxAttemptsLimit));
+        p.max_attempts = static_cast<std::uint32_t>(json_integer(v, cpath + ".retry.max_attempts", 1, kMaxAttemptsLimit));
       }
     }
     // jobs.Declare has only flat string keys: "max_attempts" stands for retry.max_attempts there.
     if (c.contains("max_attempts")) {
-      p.max_attempts = static_cast<std::uint32_t>(integer(c["max_attempts"], cpath + ".max_attempts", 1, kMaxAttemptsLimit));
+      p.max_attempts = static_cast<std::uint32_t>(json_integer(c["max_attempts"], cpath + ".max_attempts", 1, kMaxAttemptsLimit));
     }
     if (c.contains("dead_letter")) p.dead_letter = text(c["dead_letter"], cpath + ".dead_letter");
     if (p.dead_letter == name) {

@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -26,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "server/config/json_value.hpp"
 #include "server/config/config_error.hpp"
 #include "server/plugins/jobs/amqp_error.hpp"
 
@@ -184,25 +184,6 @@ bool opt_bool(const nlohmann::json& v, const std::string& key) {
   throw config::ConfigError("config key " + key + ": expected true or false, got " + v.dump());
 }
 
-std::int64_t opt_int(const nlohmann::json& v, const std::string& key, std::int64_t min, std::int64_t max) {
-  std::int64_t out = 0;
-  bool ok = false;
-  if (v.is_number_integer()) {
-    out = v.get<std::int64_t>();
-    ok = true;
-  } else if (v.is_string()) {
-    const auto s = v.get<std::string>();
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    ok = !s.empty() && ec == std::errc() && p == s.data() + s.size();
-  }
-  if (!ok) throw config::ConfigError("config key " + key + ": expected a whole number, got " + v.dump());
-  if (out < min || out > max) {
-    throw config::ConfigError("config key " + key + ": " + std::to_string(out) + " is out of range " + std::to_string(min) +
-                              ".." + std::to_string(max));
-  }
-  return out;
-}
-
 }  // namespace
 
 AmqpOptions parse_amqp_options(const config::JobsPipelineConfig& pipeline, const std::string& amqp_addr,
@@ -242,7 +223,7 @@ AmqpOptions parse_amqp_options(const config::JobsPipelineConfig& pipeline, const
   if (has("queue_auto_delete")) o.queue_auto_delete = opt_bool(c["queue_auto_delete"], key("queue_auto_delete"));
   if (has("exclusive")) o.exclusive = opt_bool(c["exclusive"], key("exclusive"));
   if (has("delete_queue_on_stop")) o.delete_queue_on_stop = opt_bool(c["delete_queue_on_stop"], key("delete_queue_on_stop"));
-  if (has("prefetch")) o.prefetch = static_cast<std::uint16_t>(opt_int(c["prefetch"], key("prefetch"), 1, 65535));
+  if (has("prefetch")) o.prefetch = static_cast<std::uint16_t>(config::json_integer(c["prefetch"], key("prefetch"), 1, 65535));
   if (has("consumer_id")) o.consumer_id = opt_string(c["consumer_id"], key("consumer_id"));
   if (o.consumer_id.empty()) {
     std::random_device rd;
