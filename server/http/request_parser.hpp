@@ -64,6 +64,8 @@ class RequestParser {
 
   /// The request; valid after `complete`.
   HttpRequest& request() noexcept { return req_; }
+  /// The request, read-only; valid after `complete`.
+  const HttpRequest& request() const noexcept { return req_; }
   /// 400, 413, 431, 501 (unknown method) or 505 (HTTP version) after `error`.
   int error_status() const noexcept { return error_status_; }
   /// What went wrong, for the log.

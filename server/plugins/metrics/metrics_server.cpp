@@ -2,44 +2,17 @@
 
 #include <prometheus/text_serializer.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
-
 #include <algorithm>
-#include <array>
 #include <cmath>
 
-#include "server/http/request_parser.hpp"
 #include "server/plugins/metrics/process_metrics.hpp"
 #include "server/plugins/metrics/worker_metrics.hpp"
 
 namespace pivot::metrics {
 namespace {
 
-constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxRequestHead = 8 * 1024;
 constexpr std::size_t kMaxRequestBody = 4 * 1024;  // scrapes have none; a small one still gets its 405
-constexpr auto kReadTimeout = std::chrono::seconds(5);
 constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-const char* reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 417: return "Expectation Failed";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Status";
-  }
-}
 
 /// Orders a family's series by their label values, as client_golang does, so scrapes diff cleanly.
 void sort_series(prometheus::MetricFamily& f) {
@@ -55,102 +28,41 @@ void sort_series(prometheus::MetricFamily& f) {
 
 MetricsServer::MetricsServer(asio::io_context& io, const config::MetricsConfig& cfg, std::vector<pool::Pool*> pools,
                              prometheus::Registry& registry, AppMetrics& app, std::shared_ptr<spdlog::logger> log)
-    : io_(io),
-      cfg_(cfg),
+    : cfg_(cfg),
       pools_(std::move(pools)),
       registry_(registry),
       app_(app),
-      log_(std::move(log)),
-      acceptor_(asio::make_strand(io)),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()),
+      endpoint_(io, "metrics", cfg_.host, cfg_.port, kMaxRequestBody,
+                [this](http::RequestParser::Status st, const http::RequestParser& parser) { return handle(st, parser); },
+                std::move(log)) {}
 
 MetricsServer::~MetricsServer() = default;
 
-void MetricsServer::start() {
-  const asio::ip::tcp::endpoint ep(asio::ip::make_address(cfg_.host), cfg_.port);
-  acceptor_.open(ep.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  acceptor_.bind(ep);
-  acceptor_.listen();
-  port_ = acceptor_.local_endpoint().port();
-  log_->info("event=metrics_listening address={}:{} path=/metrics", cfg_.host, port_);
-  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
-}
+void MetricsServer::start() { endpoint_.start(" path=/metrics"); }
 
-void MetricsServer::stop() {
-  asio::post(acceptor_.get_executor(), [this] {
-    std::error_code ec;
-    acceptor_.close(ec);
-  });
-}
-
-asio::awaitable<void> MetricsServer::accept_loop() {
-  for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kTuple);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      log_->error("event=metrics_accept_failed error=\"{}\"", ec.message());
-      asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(50));
-      co_await t.async_wait(kTuple);
-      continue;
-    }
-    auto ex = socket.get_executor();
-    asio::co_spawn(ex, serve(std::move(socket)), asio::detached);
-  }
-}
-
-asio::awaitable<void> MetricsServer::serve(asio::ip::tcp::socket socket) {
-  // One request per connection, bounded in size and time (Prometheus reconnects each scrape).
-  asio::steady_timer deadline(socket.get_executor(), kReadTimeout);
-  deadline.async_wait([&socket](std::error_code e) {
-    if (!e) {
-      std::error_code ignored;
-      socket.close(ignored);
-    }
-  });
-  http::RequestParser parser(kMaxRequestHead, kMaxRequestBody);
-  std::array<char, 2048> buf{};
-  http::RequestParser::Status st = http::RequestParser::Status::need_more;
-  while (st == http::RequestParser::Status::need_more) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), kTuple);
-    if (ec) {
-      deadline.cancel();
-      co_return;
-    }
-    parser.feed(std::string_view(buf.data(), n), st);
-  }
-  deadline.cancel();
-  int status = parser.error_status();
-  std::string body = "bad request: " + parser.error_reason() + "\n";
-  const std::string& method = parser.request().method;
+asio::awaitable<http::ProbeEndpoint::Reply> MetricsServer::handle(http::RequestParser::Status st, const http::RequestParser& parser) {
+  http::ProbeEndpoint::Reply reply{parser.error_status(), "text/plain; charset=utf-8", "bad request: " + parser.error_reason() + "\n"};
   if (st == http::RequestParser::Status::expect_continue) {
-    status = 417;
-    body = "no request body expected\n";
+    reply.status = 417;
+    reply.body = "no request body expected\n";
   } else if (st == http::RequestParser::Status::complete) {
+    const std::string& method = parser.request().method;
     const std::string& target = parser.request().target;
     const std::string path = target.substr(0, target.find('?'));
     if (path != "/metrics") {
-      status = 404;
-      body = "not found: the metrics are at /metrics\n";
+      reply.status = 404;
+      reply.body = "not found: the metrics are at /metrics\n";
     } else if (method != "GET" && method != "HEAD") {
-      status = 405;
-      body = "use GET\n";
+      reply.status = 405;
+      reply.body = "use GET\n";
     } else {
-      status = 200;
-      body = co_await scrape();
+      reply.status = 200;
+      reply.content_type = std::string(kContentType);
+      reply.body = co_await scrape();
     }
   }
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\nContent-Type: " +
-                    (status == 200 ? std::string(kContentType) : std::string("text/plain; charset=utf-8")) +
-                    "\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
-                    "\r\n\r\n";
-  if (method != "HEAD") out += body;
-  auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(out), kTuple);
-  (void)wec;
-  (void)wn;
-  std::error_code ignored;
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
+  co_return reply;
 }
 
 asio::awaitable<std::string> MetricsServer::scrape() {

@@ -6,7 +6,6 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <memory>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "server/config/config.hpp"
+#include "server/http/probe_endpoint.hpp"
 #include "server/plugins/metrics/app_metrics.hpp"
 #include "server/pool/pool.hpp"
 
@@ -23,8 +23,7 @@ namespace pivot::metrics {
 /// exposition format 0.0.4, gathered at scrape time: the pools' worker gauges (from
 /// Pool::workers()), `rr_http_uptime_seconds`, the server registry (request metrics, restarts),
 /// the application collectors and `process_*`. Families are sorted by name, series by labels.
-/// Runs on the io_context (its own small listener, one coroutine per connection, one request
-/// per connection, bounded in size and time), as StatusServer does.
+/// Served by an http::ProbeEndpoint on the io_context, as StatusServer is.
 class MetricsServer {
  public:
   /// Binds nothing yet; the pools, `registry` and `app` must outlive the server.
@@ -37,26 +36,22 @@ class MetricsServer {
   /// Binds and listens (throws std::system_error: control path), then accepts in the background.
   void start();
   /// Stops accepting. Thread-safe.
-  void stop();
+  void stop() { endpoint_.stop(); }
   /// The bound port.
-  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t port() const noexcept { return endpoint_.port(); }
 
   /// The whole exposition text of one scrape. Any executor.
   asio::awaitable<std::string> scrape();
 
  private:
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+  asio::awaitable<http::ProbeEndpoint::Reply> handle(http::RequestParser::Status st, const http::RequestParser& parser);
 
-  asio::io_context& io_;
   config::MetricsConfig cfg_;
   std::vector<pool::Pool*> pools_;
   prometheus::Registry& registry_;
   AppMetrics& app_;
-  std::shared_ptr<spdlog::logger> log_;
-  asio::ip::tcp::acceptor acceptor_;
   std::chrono::steady_clock::time_point started_;
-  std::uint16_t port_ = 0;
+  http::ProbeEndpoint endpoint_;
 };
 
 }  // namespace pivot::metrics

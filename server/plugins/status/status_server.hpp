@@ -4,7 +4,6 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include <atomic>
 #include <memory>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "server/config/config.hpp"
+#include "server/http/probe_endpoint.hpp"
 #include "server/pool/pool.hpp"
 
 namespace pivot::status {
@@ -35,22 +35,18 @@ class StatusServer {
   /// From now on /ready answers "unavailable" (graceful shutdown begins). Thread-safe.
   void set_draining() noexcept { draining_.store(true); }
   /// Stops accepting. Thread-safe.
-  void stop();
+  void stop() { endpoint_.stop(); }
   /// The bound port.
-  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t port() const noexcept { return endpoint_.port(); }
 
  private:
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+  asio::awaitable<http::ProbeEndpoint::Reply> handle(http::RequestParser::Status st, const http::RequestParser& parser);
   asio::awaitable<std::string> answer(const std::string& method, const std::string& target, int& status);
 
-  asio::io_context& io_;
   config::StatusConfig cfg_;
   std::vector<pool::Pool*> pools_;
-  std::shared_ptr<spdlog::logger> log_;
-  asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> draining_{false};
-  std::uint16_t port_ = 0;
+  http::ProbeEndpoint endpoint_;
 };
 
 }  // namespace pivot::status
