@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <set>
@@ -21,6 +22,7 @@
 #include "protocol/proto/jobs.pb.h"
 #include "protocol/rpc_frame.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/rpc_client.hpp"
 
 using namespace pivot::test;
 using namespace std::chrono_literals;
@@ -30,44 +32,10 @@ namespace jpb = ::jobs::v1;
 
 namespace {
 
-/// A raw goridge RPC client over TCP (protocol doc §5.1).
-class RpcConn {
+/// The shared raw RPC client plus jobs.v1 protobuf and JSON calls.
+class RpcConn : public RpcClient {
  public:
-  explicit RpcConn(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("rpc connect failed");
-  }
-  ~RpcConn() { ::close(fd_); }
-  RpcConn(const RpcConn&) = delete;
-  RpcConn& operator=(const RpcConn&) = delete;
-
-  /// One call; checks the echoed seq and method.
-  pivot::protocol::RpcMessage call(const std::string& method, std::uint8_t codec, const std::string& body) {
-    const std::uint32_t seq = ++seq_;
-    const std::string bytes = pivot::protocol::encode_rpc_frame(seq, method, codec, body);
-    for (std::size_t off = 0; off < bytes.size();) {
-      const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("rpc send failed");
-      off += static_cast<std::size_t>(n);
-    }
-    pivot::protocol::FrameDecoder d(64 << 20);
-    while (!d.done()) {
-      if (buf_.empty() && !fill()) throw std::runtime_error("no RPC reply within 15 s");
-      std::error_code ec;
-      const std::size_t used = d.feed(buf_, ec);
-      if (ec) throw std::runtime_error("bad RPC reply frame: " + ec.message());
-      buf_.erase(0, used);
-    }
-    pivot::protocol::RpcMessage m;
-    REQUIRE_FALSE(pivot::protocol::parse_rpc_frame(d.frame(), m));
-    CHECK(m.seq == seq);
-    CHECK(m.method == method);
-    return m;
-  }
+  using RpcClient::RpcClient;
 
   /// A protobuf call that must succeed; returns the reply bytes.
   std::string proto(const std::string& method, const google::protobuf::Message& req) {
@@ -98,21 +66,6 @@ class RpcConn {
     CHECK(m.flags == pf::kCodecJson);
     return nlohmann::json::parse(m.body);
   }
-
- private:
-  bool fill() {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 15000) <= 0) return false;
-    char tmp[65536];
-    const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buf_.append(tmp, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::uint32_t seq_ = 0;
-  std::string buf_;
 };
 
 jpb::Job make_job(const std::string& id, const std::string& name, const std::string& pipeline, std::int64_t priority = 0,
@@ -142,11 +95,14 @@ jpb::Pipelines pipelines(std::initializer_list<std::string> names) {
 /// The consumer's JSON lines (tests/integration/workers/jobs_consumer.php).
 struct Records {
   std::string path;
+  /// Every complete line: a worker may be appending the last one right now (its flock does
+  /// not stop an unlocked reader), so a tail without its newline is left for the next read.
   std::vector<nlohmann::json> read() const {
     std::vector<nlohmann::json> out;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+    std::ifstream in(path, std::ios::binary);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::size_t pos = 0, nl; (nl = all.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+      if (nl > pos) out.push_back(nlohmann::json::parse(all.substr(pos, nl - pos)));
     }
     return out;
   }

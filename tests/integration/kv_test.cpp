@@ -22,6 +22,7 @@
 #include "protocol/rpc_frame.hpp"
 #include "tests/integration/config_template.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/rpc_client.hpp"
 #include "tests/integration/redis_process.hpp"
 
 using namespace pivot::test;
@@ -32,58 +33,10 @@ namespace kvpb = ::kv::v1;
 
 namespace {
 
-/// A raw goridge RPC client over TCP (protocol doc §5.1).
-class RpcConn {
+/// The shared raw RPC client plus the kv.v1 protobuf calls.
+class RpcConn : public RpcClient {
  public:
-  explicit RpcConn(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("rpc connect failed");
-  }
-  ~RpcConn() { ::close(fd_); }
-  RpcConn(const RpcConn&) = delete;
-  RpcConn& operator=(const RpcConn&) = delete;
-
-  void send_raw(const std::string& bytes) {
-    for (std::size_t off = 0; off < bytes.size();) {
-      const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("rpc send failed");
-      off += static_cast<std::size_t>(n);
-    }
-  }
-
-  /// The next reply frame's bytes, exactly as received.
-  std::string read_raw() {
-    pivot::protocol::FrameDecoder d(64 << 20);
-    std::string raw;
-    while (!d.done()) {
-      if (buf_.empty() && !fill()) throw std::runtime_error("no RPC reply within 15 s");
-      std::error_code ec;
-      const std::size_t used = d.feed(buf_, ec);
-      if (ec) throw std::runtime_error("bad RPC reply frame: " + ec.message());
-      raw.append(buf_, 0, used);
-      buf_.erase(0, used);
-    }
-    return raw;
-  }
-
-  /// One call; checks the echoed seq and method.
-  pivot::protocol::RpcMessage call(const std::string& method, std::uint8_t codec, const std::string& body) {
-    const std::uint32_t seq = ++seq_;
-    send_raw(pivot::protocol::encode_rpc_frame(seq, method, codec, body));
-    std::string raw = read_raw();
-    pivot::protocol::FrameDecoder d(64 << 20);
-    std::error_code ec;
-    d.feed(raw, ec);
-    pivot::protocol::RpcMessage m;
-    REQUIRE_FALSE(pivot::protocol::parse_rpc_frame(d.frame(), m));
-    CHECK(m.seq == seq);
-    CHECK(m.method == method);
-    return m;
-  }
+  using RpcClient::RpcClient;
 
   /// A protobuf call that must succeed; returns the decoded kv.v1.Response.
   kvpb::Response proto(const std::string& method, const kvpb::Request& req) {
@@ -103,21 +56,6 @@ class RpcConn {
     CHECK(m.flags == (pf::kCodecProto | pf::kError));
     return m.body;
   }
-
- private:
-  bool fill() {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 15000) <= 0) return false;
-    char tmp[65536];
-    const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buf_.append(tmp, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::uint32_t seq_ = 0;
-  std::string buf_;
 };
 
 struct KvItem {

@@ -19,6 +19,7 @@
 #include "protocol/rpc_frame.hpp"
 #include "tests/integration/config_template.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/rpc_client.hpp"
 
 using namespace pivot::test;
 using namespace std::chrono_literals;
@@ -27,49 +28,14 @@ namespace pf = pivot::protocol::flags;
 
 namespace {
 
-/// A raw goridge RPC client over TCP (protocol doc §5.1), JSON codec.
-class RpcConn {
+/// The shared raw RPC client with JSON calls (the codec of our PHP client).
+class RpcConn : public RpcClient {
  public:
-  explicit RpcConn(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("rpc connect failed");
-  }
-  ~RpcConn() { ::close(fd_); }
-  RpcConn(const RpcConn&) = delete;
-  RpcConn& operator=(const RpcConn&) = delete;
+  using RpcClient::RpcClient;
 
   /// One JSON call; checks seq and method, returns the reply.
   pivot::protocol::RpcMessage call(const std::string& method, const std::string& json) {
-    const std::uint32_t seq = ++seq_;
-    const std::string frame = pivot::protocol::encode_rpc_frame(seq, method, pf::kCodecJson, json);
-    for (std::size_t off = 0; off < frame.size();) {
-      const ssize_t n = ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("rpc send failed");
-      off += static_cast<std::size_t>(n);
-    }
-    pivot::protocol::FrameDecoder d(64 << 20);
-    while (!d.done()) {
-      if (buf_.empty()) {
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, 10000) <= 0) throw std::runtime_error("no RPC reply within 10 s");
-        char tmp[65536];
-        const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-        if (n <= 0) throw std::runtime_error("RPC connection closed");
-        buf_.append(tmp, static_cast<std::size_t>(n));
-      }
-      std::error_code ec;
-      buf_.erase(0, d.feed(buf_, ec));
-      REQUIRE_FALSE(ec);
-    }
-    pivot::protocol::RpcMessage m;
-    REQUIRE_FALSE(pivot::protocol::parse_rpc_frame(d.frame(), m));
-    CHECK(m.seq == seq);
-    CHECK(m.method == method);
-    return m;
+    return RpcClient::call(method, pf::kCodecJson, json);
   }
 
   /// A call that must succeed with JSON `true`.
@@ -87,11 +53,6 @@ class RpcConn {
     CHECK(m.flags == (pf::kCodecJson | pf::kError));
     return m.body;
   }
-
- private:
-  int fd_ = -1;
-  std::uint32_t seq_ = 0;
-  std::string buf_;
 };
 
 /// pivot-server with /metrics (and optionally RPC) on ports of its own.

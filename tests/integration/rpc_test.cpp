@@ -24,6 +24,7 @@
 #include "protocol/rpc_frame.hpp"
 #include "tests/integration/config_template.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/rpc_client.hpp"
 
 using namespace pivot::test;
 using namespace std::chrono_literals;
@@ -32,90 +33,19 @@ namespace pf = pivot::protocol::flags;
 
 namespace {
 
-/// A raw goridge RPC connection (TCP or unix), speaking the bytes of protocol doc §5.1.
-class RpcConn {
+/// The shared raw RPC client; calls here choose their own sequence numbers.
+class RpcConn : public RpcClient {
  public:
-  explicit RpcConn(int tcp_port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(tcp_port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("rpc connect failed");
-  }
-  explicit RpcConn(const std::string& unix_path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, unix_path.c_str(), sizeof a.sun_path - 1);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("rpc unix connect failed");
-  }
-  ~RpcConn() { ::close(fd_); }
-  RpcConn(const RpcConn&) = delete;
-  RpcConn& operator=(const RpcConn&) = delete;
-
-  void send_raw(const std::string& bytes) {
-    std::size_t off = 0;
-    while (off < bytes.size()) {
-      const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("rpc send failed");
-      off += static_cast<std::size_t>(n);
-    }
-  }
-
-  void send(std::uint32_t seq, const std::string& method, std::uint8_t flag_bits, const std::string& body) {
-    send_raw(pivot::protocol::encode_rpc_frame(seq, method, flag_bits, body));
-  }
-
-  /// Reads one reply frame (CRC verified by the decoder); fails the test on timeout or EOF.
-  pivot::protocol::RpcMessage read() {
-    pivot::protocol::FrameDecoder d(64 << 20);
-    while (!d.done()) {
-      if (buf_.empty() && !fill(10s)) FAIL("no RPC reply within 10 s");
-      std::error_code ec;
-      buf_.erase(0, d.feed(buf_, ec));
-      REQUIRE_FALSE(ec);
-    }
-    pivot::protocol::RpcMessage m;
-    REQUIRE_FALSE(pivot::protocol::parse_rpc_frame(d.frame(), m));
-    return m;
-  }
+  using RpcClient::RpcClient;
 
   /// One JSON call; returns the reply after checking its seq.
   pivot::protocol::RpcMessage call(const std::string& method, const std::string& json_body, std::uint32_t seq = 1) {
     send(seq, method, pf::kCodecJson, json_body);
-    auto m = read();
+    auto m = read(10s);
     CHECK(m.seq == seq);
     CHECK(m.method == method);
     return m;
   }
-
-  /// True when the server closed the connection within `timeout`.
-  bool closed_by_peer(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char c[256];
-      const ssize_t n = ::recv(fd_, c, sizeof c, 0);
-      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
-    }
-    return false;
-  }
-
- private:
-  bool fill(std::chrono::milliseconds timeout) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    char tmp[65536];
-    const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buf_.append(tmp, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
 };
 
 std::string rpc_section(const std::string& listen) { return "rpc:\n  listen: " + listen + "\n"; }
