@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
+#include "server/cli/cli_support.hpp"
 #include "server/cli/rpc_client.hpp"
-#include "server/config/config_error.hpp"
 
 namespace pivot::cli {
 namespace {
-
-constexpr const char* kUsageHint = "\nRun 'pivot-server --help' for usage.\n";
 
 /// A proto3 JSON field as text: int64 arrive as strings, bools as true/false.
 std::string field(const nlohmann::ordered_json& o, const char* key) {
@@ -35,27 +33,7 @@ std::string format_jobs_table(const nlohmann::ordered_json& stats) {
       rows.push_back(std::move(r));
     }
   }
-  std::vector<std::size_t> width(head.size());
-  for (std::size_t c = 0; c < head.size(); ++c) {
-    width[c] = head[c].size();
-    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
-  }
-  std::string rule = "+";
-  for (auto w : width) rule += std::string(w + 2, '-') + "+";
-  rule += "\n";
-  std::string out = rule + "|";
-  for (std::size_t c = 0; c < head.size(); ++c) out += " " + head[c] + std::string(width[c] - head[c].size(), ' ') + " |";
-  out += "\n" + rule;
-  for (const auto& r : rows) {
-    out += "|";
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      const std::string pad(width[c] - r[c].size(), ' ');
-      out += " " + (right[c] ? pad + r[c] : r[c] + pad) + " |";
-    }
-    out += "\n";
-  }
-  if (!rows.empty()) out += rule;
-  return out;
+  return box_table(head, rows, right, false);
 }
 
 int jobs_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -95,7 +73,7 @@ int jobs_command(const std::vector<std::string>& args, std::ostream& out, std::o
     err << "pivot-server: jobs list takes no pipeline names" << kUsageHint;
     return 2;
   }
-  try {
+  return run_rpc_command(err, [&]() -> int {
     RpcClient client(resolve_rpc_address(rpc, config, config_given));
     if (verb == "list") {
       const auto reply = client.call("jobs.List", nlohmann::json::object());
@@ -132,19 +110,7 @@ int jobs_command(const std::vector<std::string>& args, std::ostream& out, std::o
     }
     out << (json ? stats.dump() + "\n" : format_jobs_table(stats));
     return 0;
-  } catch (const config::ConfigError& e) {
-    err << "pivot-server: " << e.what() << "\n";
-    return 2;
-  } catch (const std::invalid_argument& e) {
-    err << "pivot-server: " << e.what() << kUsageHint;
-    return 2;
-  } catch (const RpcCallFailed& e) {
-    err << "pivot-server: the server answered with an error: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {  // RpcUnreachable and malformed replies
-    err << "pivot-server: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace pivot::cli

@@ -2,13 +2,12 @@
 
 #include <chrono>
 
+#include "server/cli/cli_support.hpp"
 #include "server/cli/rpc_client.hpp"
-#include "server/config/config_error.hpp"
 
 namespace pivot::cli {
 namespace {
 
-constexpr const char* kUsageHint = "\nRun 'pivot-server --help' for usage.\n";
 /// The server bounds a reset by the pool's reset_timeout; this only guards against a hung server.
 constexpr std::chrono::minutes kResetTimeout{10};
 
@@ -38,7 +37,7 @@ int reset_command(const std::vector<std::string>& args, std::ostream& out, std::
       plugins.push_back(a);
     }
   }
-  try {
+  return run_rpc_command(err, [&]() -> int {
     RpcClient client(resolve_rpc_address(rpc, config, config_given));
     if (plugins.empty()) plugins = client.call("resetter.List", true).get<std::vector<std::string>>();
     int failed = 0;
@@ -65,16 +64,7 @@ int reset_command(const std::vector<std::string>& args, std::ostream& out, std::
       }
     }
     return failed ? 1 : 0;
-  } catch (const config::ConfigError& e) {
-    err << "pivot-server: " << e.what() << "\n";
-    return 2;
-  } catch (const std::invalid_argument& e) {
-    err << "pivot-server: " << e.what() << kUsageHint;
-    return 2;
-  } catch (const std::exception& e) {  // RpcUnreachable and malformed replies
-    err << "pivot-server: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace pivot::cli

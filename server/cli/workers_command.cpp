@@ -6,13 +6,11 @@
 #include <cstdio>
 #include <thread>
 
+#include "server/cli/cli_support.hpp"
 #include "server/cli/rpc_client.hpp"
-#include "server/config/config_error.hpp"
 
 namespace pivot::cli {
 namespace {
-
-constexpr const char* kUsageHint = "\nRun 'pivot-server --help' for usage.\n";
 
 struct Options {
   std::vector<std::string> plugins;
@@ -54,11 +52,6 @@ bool parse(const std::vector<std::string>& args, Options& o, std::string& error)
 
 std::int64_t now_unix_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string center(const std::string& s, std::size_t width) {
-  const std::size_t pad = width - s.size();
-  return std::string(pad / 2, ' ') + s + std::string(pad - pad / 2, ' ');
 }
 
 /// Fetches each plugin's workers; throws RpcUnreachable / RpcCallFailed.
@@ -105,27 +98,7 @@ std::string format_workers_table(const std::string& plugin, const nlohmann::orde
                     std::to_string(w.value("numExecs", std::uint64_t{0})), human_bytes(w.value("memoryUsage", std::uint64_t{0})),
                     cpu, human_age((now_ns - created) / 1'000'000'000)});
   }
-  std::vector<std::size_t> width(head.size());
-  for (std::size_t c = 0; c < head.size(); ++c) {
-    width[c] = head[c].size();
-    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
-  }
-  std::string rule = "+";
-  for (auto w : width) rule += std::string(w + 2, '-') + "+";
-  rule += "\n";
-  out += rule + "|";
-  for (std::size_t c = 0; c < head.size(); ++c) out += " " + center(head[c], width[c]) + " |";
-  out += "\n" + rule;
-  for (const auto& r : rows) {
-    out += "|";
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      const std::string pad(width[c] - r[c].size(), ' ');
-      out += " " + (right[c] ? pad + r[c] : r[c] + pad) + " |";
-    }
-    out += "\n";
-  }
-  if (!rows.empty()) out += rule;
-  return out;
+  return out + box_table(head, rows, right, true);
 }
 
 int workers_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -135,7 +108,7 @@ int workers_command(const std::vector<std::string>& args, std::ostream& out, std
     err << "pivot-server: " << error << kUsageHint;
     return 2;
   }
-  try {
+  return run_rpc_command(err, [&]() -> int {
     const std::string address = resolve_rpc_address(o.rpc, o.config, o.config_given);
     RpcClient client(address);
     std::vector<std::string> plugins = o.plugins;
@@ -162,19 +135,7 @@ int workers_command(const std::vector<std::string>& args, std::ostream& out, std
       }
       std::this_thread::sleep_for(std::chrono::seconds(1));  // until Ctrl-C
     }
-  } catch (const config::ConfigError& e) {
-    err << "pivot-server: " << e.what() << "\n";
-    return 2;
-  } catch (const std::invalid_argument& e) {
-    err << "pivot-server: " << e.what() << kUsageHint;
-    return 2;
-  } catch (const RpcCallFailed& e) {
-    err << "pivot-server: the server answered with an error: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {  // RpcUnreachable and malformed replies
-    err << "pivot-server: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace pivot::cli
