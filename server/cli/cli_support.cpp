@@ -8,6 +8,24 @@
 
 namespace pivot::cli {
 
+std::string RpcTarget::address() const { return resolve_rpc_address(rpc, config, config_given); }
+
+bool take_rpc_option(const std::vector<std::string>& args, std::size_t& i, RpcTarget& target, std::string& error) {
+  const std::string& a = args[i];
+  if (a != "-c" && a != "--config" && a != "--rpc") return false;
+  if (i + 1 >= args.size()) {
+    error = a + " needs a value";
+    return true;
+  }
+  if (a == "--rpc") {
+    target.rpc = args[++i];
+  } else {
+    target.config = args[++i];
+    target.config_given = true;
+  }
+  return true;
+}
+
 int run_rpc_command(std::ostream& err, const std::function<int()>& body) {
   try {
     return body();

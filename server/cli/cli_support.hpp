@@ -10,6 +10,19 @@ namespace pivot::cli {
 /// The line every usage error ends with.
 inline constexpr const char* kUsageHint = "\nRun 'pivot-server --help' for usage.\n";
 
+/// Where an RPC subcommand finds the server: --rpc ADDR, else rpc.listen of -c FILE.
+struct RpcTarget {
+  std::string config = ".pivot.yaml";  ///< -c / --config
+  bool config_given = false;           ///< -c was given (then the file must load)
+  std::string rpc;                     ///< --rpc
+  /// resolve_rpc_address() of these. Control path: throws config::ConfigError.
+  std::string address() const;
+};
+
+/// True when `args[i]` is -c, --config or --rpc: its value goes into `target` and `i` moves past
+/// it, or `error` says the value is missing. False (nothing changed) for any other argument.
+bool take_rpc_option(const std::vector<std::string>& args, std::size_t& i, RpcTarget& target, std::string& error);
+
 /// Runs the body of an RPC subcommand and turns its control-path exceptions into one line on
 /// `err` and the exit code: config::ConfigError and std::invalid_argument (usage) 2,
 /// RpcCallFailed ("the server answered with an error: …") and anything else (RpcUnreachable,

@@ -37,23 +37,18 @@ std::string format_jobs_table(const nlohmann::ordered_json& stats) {
 }
 
 int jobs_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string verb, config = ".pivot.yaml", rpc;
+  std::string verb, error;
+  RpcTarget target;
   std::vector<std::string> pipelines;
-  bool json = false, config_given = false;
+  bool json = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--json") {
       json = true;
-    } else if (a == "-c" || a == "--config" || a == "--rpc") {
-      if (i + 1 >= args.size()) {
-        err << "pivot-server: " << a << " needs a value" << kUsageHint;
+    } else if (take_rpc_option(args, i, target, error)) {
+      if (!error.empty()) {
+        err << "pivot-server: " << error << kUsageHint;
         return 2;
-      }
-      if (a == "--rpc") {
-        rpc = args[++i];
-      } else {
-        config = args[++i];
-        config_given = true;
       }
     } else if (!a.empty() && a[0] == '-') {
       err << "pivot-server: unknown option \"" << a << "\" for jobs" << kUsageHint;
@@ -74,7 +69,7 @@ int jobs_command(const std::vector<std::string>& args, std::ostream& out, std::o
     return 2;
   }
   return run_rpc_command(err, [&]() -> int {
-    RpcClient client(resolve_rpc_address(rpc, config, config_given));
+    RpcClient client(target.address());
     if (verb == "list") {
       const auto reply = client.call("jobs.List", nlohmann::json::object());
       const auto names = reply.value("pipelines", nlohmann::ordered_json::array());

@@ -15,20 +15,14 @@ constexpr std::chrono::minutes kResetTimeout{10};
 
 int reset_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::vector<std::string> plugins;
-  std::string config = ".pivot.yaml", rpc;
-  bool config_given = false;
+  RpcTarget target;
+  std::string error;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "-c" || a == "--config" || a == "--rpc") {
-      if (i + 1 >= args.size()) {
-        err << "pivot-server: " << a << " needs a value" << kUsageHint;
+    if (take_rpc_option(args, i, target, error)) {
+      if (!error.empty()) {
+        err << "pivot-server: " << error << kUsageHint;
         return 2;
-      }
-      if (a == "--rpc") {
-        rpc = args[++i];
-      } else {
-        config = args[++i];
-        config_given = true;
       }
     } else if (!a.empty() && a[0] == '-') {
       err << "pivot-server: unknown option \"" << a << "\" for reset" << kUsageHint;
@@ -38,7 +32,7 @@ int reset_command(const std::vector<std::string>& args, std::ostream& out, std::
     }
   }
   return run_rpc_command(err, [&]() -> int {
-    RpcClient client(resolve_rpc_address(rpc, config, config_given));
+    RpcClient client(target.address());
     if (plugins.empty()) plugins = client.call("resetter.List", true).get<std::vector<std::string>>();
     int failed = 0;
     for (const auto& p : plugins) {

@@ -16,9 +16,7 @@ struct Options {
   std::vector<std::string> plugins;
   bool interactive = false;
   bool json = false;
-  std::string config = ".pivot.yaml";
-  bool config_given = false;
-  std::string rpc;
+  RpcTarget target;
 };
 
 /// Parses the arguments after `workers`; returns false with `error` on a usage error.
@@ -29,17 +27,8 @@ bool parse(const std::vector<std::string>& args, Options& o, std::string& error)
       o.interactive = true;
     } else if (a == "--json") {
       o.json = true;
-    } else if (a == "-c" || a == "--config" || a == "--rpc") {
-      if (i + 1 >= args.size()) {
-        error = a + " needs a value";
-        return false;
-      }
-      if (a == "--rpc") {
-        o.rpc = args[++i];
-      } else {
-        o.config = args[++i];
-        o.config_given = true;
-      }
+    } else if (take_rpc_option(args, i, o.target, error)) {
+      if (!error.empty()) return false;
     } else if (!a.empty() && a[0] == '-') {
       error = "unknown option \"" + a + "\" for workers";
       return false;
@@ -109,7 +98,7 @@ int workers_command(const std::vector<std::string>& args, std::ostream& out, std
     return 2;
   }
   return run_rpc_command(err, [&]() -> int {
-    const std::string address = resolve_rpc_address(o.rpc, o.config, o.config_given);
+    const std::string address = o.target.address();
     RpcClient client(address);
     std::vector<std::string> plugins = o.plugins;
     if (plugins.empty()) plugins = client.call("informer.List", true).get<std::vector<std::string>>();
