@@ -25,6 +25,8 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
+}  // namespace
+
 int connect_to(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -40,7 +42,23 @@ int connect_to(int port) {
   return fd;
 }
 
-}  // namespace
+void send_all(int fd, const std::string& bytes) {
+  for (std::size_t off = 0; off < bytes.size();) {
+    const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) throw std::runtime_error("send failed");
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+bool recv_append(int fd, std::string& buf, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+  char tmp[65536];
+  const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+  if (n <= 0) return false;
+  buf.append(tmp, static_cast<std::size_t>(n));
+  return true;
+}
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -158,24 +176,9 @@ Connection::~Connection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void Connection::send(const std::string& bytes) {
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) throw std::runtime_error("send failed");
-    off += static_cast<std::size_t>(n);
-  }
-}
+void Connection::send(const std::string& bytes) { send_all(fd_, bytes); }
 
-bool Connection::fill(std::chrono::milliseconds timeout) {
-  pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-  char tmp[65536];
-  const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-  if (n <= 0) return false;
-  buf_.append(tmp, static_cast<std::size_t>(n));
-  return true;
-}
+bool Connection::fill(std::chrono::milliseconds timeout) { return recv_append(fd_, buf_, timeout); }
 
 Response Connection::read_response(bool head) {
   Response r;

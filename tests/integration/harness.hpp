@@ -54,6 +54,14 @@ struct Response {
   std::string header(const std::string& lower_name) const;
 };
 
+/// A TCP connection to 127.0.0.1:`port` with TCP_NODELAY, or -1 when nothing listens there.
+int connect_to(int port);
+/// Writes all of `bytes` to `fd`; throws std::runtime_error when the peer is gone.
+void send_all(int fd, const std::string& bytes);
+/// Waits up to `timeout` for bytes on `fd` and appends what one recv() gives to `buf`; false
+/// on timeout, EOF or error.
+bool recv_append(int fd, std::string& buf, std::chrono::milliseconds timeout);
+
 /// A raw client connection for keep-alive, pipelining and malformed-request tests.
 class Connection {
  public:

@@ -22,19 +22,6 @@
 namespace pivot::test {
 namespace {
 
-int connect_local(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 /// True when `buf` holds one complete simple reply (+ - : $); arrays are never "complete".
 bool complete(const std::string& buf) {
   const auto eol = buf.find("\r\n");
@@ -103,7 +90,7 @@ void RedisProcess::kill() { wait_exit(SIGKILL); }
 void RedisProcess::stop() { wait_exit(SIGTERM); }
 
 std::string RedisProcess::command(const std::vector<std::string>& args) const {
-  const int fd = connect_local(port_);
+  const int fd = connect_to(port_);
   if (fd < 0) return {};
   std::string req = "*" + std::to_string(args.size()) + "\r\n";
   for (const auto& a : args) req += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";

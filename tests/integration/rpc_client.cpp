@@ -2,8 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,19 +12,12 @@
 #include <stdexcept>
 
 #include "protocol/frame_decoder.hpp"
+#include "tests/integration/harness.hpp"
 
 namespace pivot::test {
 
-RpcClient::RpcClient(int tcp_port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(tcp_port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd_);
-    throw std::runtime_error("rpc connect failed");
-  }
+RpcClient::RpcClient(int tcp_port) : fd_(connect_to(tcp_port)) {
+  if (fd_ < 0) throw std::runtime_error("rpc connect failed");
 }
 
 RpcClient::RpcClient(const std::string& unix_path) {
@@ -42,13 +33,7 @@ RpcClient::RpcClient(const std::string& unix_path) {
 
 RpcClient::~RpcClient() { ::close(fd_); }
 
-void RpcClient::send_raw(const std::string& bytes) {
-  for (std::size_t off = 0; off < bytes.size();) {
-    const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) throw std::runtime_error("rpc send failed");
-    off += static_cast<std::size_t>(n);
-  }
-}
+void RpcClient::send_raw(const std::string& bytes) { send_all(fd_, bytes); }
 
 void RpcClient::send(std::uint32_t seq, const std::string& method, std::uint8_t flag_bits, const std::string& body) {
   send_raw(protocol::encode_rpc_frame(seq, method, flag_bits, body));
@@ -102,14 +87,6 @@ bool RpcClient::closed_by_peer(std::chrono::milliseconds timeout) {
   return false;
 }
 
-bool RpcClient::fill(std::chrono::milliseconds timeout) {
-  pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-  char tmp[65536];
-  const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-  if (n <= 0) return false;
-  buf_.append(tmp, static_cast<std::size_t>(n));
-  return true;
-}
+bool RpcClient::fill(std::chrono::milliseconds timeout) { return recv_append(fd_, buf_, timeout); }
 
 }  // namespace pivot::test
