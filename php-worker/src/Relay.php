@@ -51,18 +51,9 @@ final class Relay
     public function sendBytes(string $data): void
     {
         $length = \strlen($data);
-        $written = @\fwrite($this->out, $data);
-        while ($written !== $length) {
-            if ($written === false || $written === 0) {
-                throw new RelayException(\sprintf(
-                    'Failed to write a frame (%d of %d bytes written)%s',
-                    0,
-                    $length,
-                    self::lastError()
-                ));
-            }
-            // A short write (non-blocking or signal-interrupted stream): write the rest.
-            $n = @\fwrite($this->out, \substr($data, $written));
+        $written = 0;
+        $n = @\fwrite($this->out, $data);
+        while (true) {
             if ($n === false || $n === 0) {
                 throw new RelayException(\sprintf(
                     'Failed to write a frame (%d of %d bytes written)%s',
@@ -72,6 +63,11 @@ final class Relay
                 ));
             }
             $written += $n;
+            if ($written >= $length) {
+                break;
+            }
+            // A short write (non-blocking or signal-interrupted stream): write the rest.
+            $n = @\fwrite($this->out, \substr($data, $written));
         }
         \fflush($this->out);
     }
