@@ -62,10 +62,14 @@ struct Pool::Waiter {
   explicit Waiter(const Worker::Strand& s) : timer(s) {}
   asio::steady_timer timer;
   WorkerPtr worker;
+  bool can_pipeline = false;  // its frame may be written behind a busy worker's request
+  bool pipelined = false;     // `worker` is busy: a pipeline place was reserved for this waiter
 };
 
 Pool::Pool(asio::io_context& io, Options opts, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> worker_log)
-    : strand_(asio::make_strand(io)),
+    // With one I/O thread every handler runs on that thread already; a strand would only add a
+    // queue and a reference count per completion.
+    : strand_(opts.single_threaded ? Worker::Strand(io.get_executor()) : Worker::Strand(asio::make_strand(io))),
       opts_(std::move(opts)),
       log_(std::move(log)),
       worker_log_(std::move(worker_log)),
@@ -195,7 +199,7 @@ asio::awaitable<void> Pool::spawn_one(config::Duration delay) {
   const auto& argv = opts_.cfg.command.empty() ? opts_.argv : opts_.cfg.command;
   worker::ChildProcess child;
   std::error_code ec;
-  if (!worker::spawn_process(argv, opts_.env, child, ec)) {
+  if (!worker::spawn_process(argv, opts_.env, child, ec, opts_.cfg.sched_batch)) {
     ++boot_failures_;
     log_->error("event=worker_spawn_failed pool={} command={} error={} consecutive_failures={}", opts_.name, quoted(argv[0]),
                 quoted(ec.message()), boot_failures_);
@@ -315,6 +319,7 @@ void Pool::on_exited(const WorkerPtr& w) {
   const WorkerState prev = w->state();
   if (prev != WorkerState::Exited) w->set_state(WorkerState::Exited);
   remove_idle(w.get());
+  fail_turns(w);
   workers_.erase(std::remove(workers_.begin(), workers_.end(), w), workers_.end());
   if (prev == WorkerState::Idle || prev == WorkerState::Busy) {
     log_->warn("event=worker_died pool={} pid={} {} was={} execs={} stderr={}", opts_.name, w->pid(), describe_status(w->wait_status),
@@ -345,7 +350,7 @@ void Pool::make_available(const WorkerPtr& w) {
   idle_.push_back(w);
 }
 
-asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why) {
+asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why, const std::string* pipeline_frame, worker::Turn* turn) {
   const auto deadline = std::chrono::steady_clock::now() + opts_.cfg.allocate_timeout;
   for (;;) {
     if (stopping_) {
@@ -356,6 +361,11 @@ asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why) {
       WorkerPtr w = std::move(idle_.back());
       idle_.pop_back();
       if (w->state() == WorkerState::Idle) co_return w;
+    }
+    // No free worker: queue the request in a busy worker's pipe rather than here, unless others
+    // already wait (they go first).
+    if (pipeline_frame != nullptr && waiters_.empty()) {
+      if (WorkerPtr w = pipeline_now(*pipeline_frame, *turn)) co_return w;
     }
     if (opts_.cfg.max_queue_size && waiters_.size() >= opts_.cfg.max_queue_size) {
       why = Outcome::QueueFull;
@@ -372,27 +382,111 @@ asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why) {
       asio::co_spawn(strand_, spawn_one(config::Duration{0}), asio::detached);
     }
     Waiter wt(strand_);
+    wt.can_pipeline = pipeline_frame != nullptr;
     wt.timer.expires_at(deadline);
     waiters_.push_back(&wt);
     co_await wt.timer.async_wait(kTuple);
     waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), &wt), waiters_.end());
-    if (wt.worker && wt.worker->state() == WorkerState::Idle) co_return std::move(wt.worker);
+    if (!wt.worker) continue;
+    if (!wt.pipelined) {
+      if (wt.worker->state() == WorkerState::Idle) co_return std::move(wt.worker);
+      continue;
+    }
+    --wt.worker->reserved;
+    if (wt.worker->state() == WorkerState::Busy && wt.worker->try_write_now(*pipeline_frame)) {
+      wt.worker->turns.push_back(turn);
+      co_return std::move(wt.worker);
+    }
   }
+}
+
+bool Pool::can_pipeline_onto(const Worker& w, std::chrono::steady_clock::time_point now) const {
+  const std::uint64_t queued = w.turns.size() + w.reserved;
+  return w.state() == WorkerState::Busy && !w.writing() && !w.streaming && w.pending_retire == RetireReason::None && w.generation == generation_ &&
+         queued < opts_.cfg.pipeline_depth && (w.max_jobs == 0 || w.num_execs + queued + 2 <= w.max_jobs) &&
+         w.avg_exec.count() >= 0 && w.avg_exec <= opts_.cfg.pipeline_max_exec && now - w.busy_since <= opts_.cfg.pipeline_max_exec;
+}
+
+Pool::WorkerPtr Pool::pipeline_now(const std::string& frame, worker::Turn& turn) {
+  const auto now = std::chrono::steady_clock::now();
+  const WorkerPtr* best = nullptr;
+  for (const auto& w : workers_) {
+    if (!can_pipeline_onto(*w, now)) continue;
+    // The shortest queue, then the worker whose current request started first.
+    if (best == nullptr || w->turns.size() < (*best)->turns.size() ||
+        (w->turns.size() == (*best)->turns.size() && w->busy_since < (*best)->busy_since)) {
+      best = &w;
+    }
+  }
+  if (best == nullptr || !(*best)->try_write_now(frame)) return nullptr;
+  (*best)->turns.push_back(&turn);
+  return *best;
+}
+
+void Pool::offer_pipeline_place(const WorkerPtr& w) {
+  // Strict FIFO: a front waiter whose frame cannot be pipelined waits for a free worker, and
+  // workers then drain so it gets one (no starvation of large requests).
+  if (waiters_.empty() || !waiters_.front()->can_pipeline || !can_pipeline_onto(*w, std::chrono::steady_clock::now())) return;
+  Waiter* wt = waiters_.front();
+  waiters_.pop_front();
+  ++w->reserved;
+  wt->worker = w;
+  wt->pipelined = true;
+  wt->timer.cancel();
+}
+
+void Pool::fail_turns(const WorkerPtr& w) {
+  // The worker is gone or going before it read these requests: they were never started, so
+  // their executions retry elsewhere.
+  for (worker::Turn* t : w->turns) {
+    t->woken = true;
+    t->granted = false;
+    t->timer.cancel();
+  }
+  w->turns.clear();
 }
 
 asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream* stream) {
   ExecResult r;
+  // Small frames may be pipelined: written at once behind a busy worker's current request.
+  const bool may_pipeline = opts_.cfg.pipeline_depth > 0 && !opts_.cfg.debug && frame.size() <= PIPE_BUF;
+  unsigned lost_turns = 0;
   for (int attempt = 0;; ++attempt) {
     Outcome why = Outcome::NoWorker;
-    WorkerPtr w = co_await acquire(why);
+    worker::Turn turn(strand_);
+    WorkerPtr w = co_await acquire(why, may_pipeline ? &frame : nullptr, &turn);
     if (!w) {
       r.outcome = why;
       r.error = outcome_name(why);
       co_return r;
     }
-    w->set_state(WorkerState::Busy);
+    const bool pipelined = w->state() == WorkerState::Busy;
+    if (pipelined) {
+      ++pipelined_total_;
+      log_->debug("event=exec_pipelined pool={} pid={} queued={}", opts_.name, w->pid(), w->turns.size());
+    }
     ++in_flight_;
     r.pid = w->pid();
+    if (pipelined) {
+      if (!turn.woken) co_await turn.timer.async_wait(kTuple);
+      if (!turn.granted) {
+        // The worker failed, or asked to stop, before it reached this request: it never ran, so
+        // it goes to another worker (a few times at most, in case workers keep dying).
+        w->turns.erase(std::remove(w->turns.begin(), w->turns.end(), &turn), w->turns.end());
+        --in_flight_;
+        notify_drain();
+        if (++lost_turns <= 3) {
+          --attempt;
+          continue;
+        }
+        r.outcome = Outcome::Crashed;
+        r.error = "the workers this request was queued on failed before running it";
+        co_return r;
+      }
+    } else {
+      w->set_state(WorkerState::Busy);
+      w->busy_since = std::chrono::steady_clock::now();
+    }
     // exec_ttl is hard: at the deadline the worker's process group is SIGKILLed, which ends the
     // pending read or write below with an error that is then reported as a timeout (504).
     // The flag and the timer exist only when exec_ttl is on: nothing extra per request otherwise
@@ -417,7 +511,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
       r.error = "exec_ttl (" + std::to_string(opts_.cfg.supervisor.exec_ttl.count()) + " ms) expired";
       return true;
     };
-    if (auto ec = co_await w->write(frame)) {
+    if (std::error_code ec; !pipelined && (ec = co_await w->write(frame))) {
       if (exec_deadline) exec_deadline->cancel();
       if (timed_out()) co_return r;
       // The worker never read the whole request, so it cannot have handled it: retry once.
@@ -428,6 +522,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
       r.error = "worker closed its stdin: " + ec.message();
       co_return r;
     }
+    if (!pipelined) offer_pipeline_place(w);  // the request is in the pipe: the oldest waiter may queue behind it
     const std::error_code ec = co_await read_reply(w, r);
     if (exec_deadline) exec_deadline->cancel();
     if (timed_out()) co_return r;
@@ -457,6 +552,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
         // The worker stays Busy and in flight until the stream's last frame (next_chunk) or abort.
         stream->pool_ = this;
         stream->pool_alive_ = alive_;
+        w->streaming = true;
         stream->worker_ = std::move(w);
         co_return r;
       }
@@ -621,11 +717,35 @@ void Pool::log_failure(const WorkerPtr& w, const char* what, const std::error_co
 
 void Pool::release(const WorkerPtr& w, Outcome outcome, bool requested_stop) {
   --in_flight_;
-  w->last_used = std::chrono::steady_clock::now();
-  if (outcome == Outcome::Ok || outcome == Outcome::SoftError) ++w->num_execs;
+  const auto now = std::chrono::steady_clock::now();
+  w->last_used = now;
+  w->streaming = false;
+  if (outcome == Outcome::Ok || outcome == Outcome::SoftError) {
+    ++w->num_execs;
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(now - w->busy_since);
+    w->avg_exec = w->avg_exec.count() < 0 ? took : (w->avg_exec * 7 + took) / 8;
+  }
   if (w->state() == WorkerState::Exited) {
+    fail_turns(w);
     notify_drain();
     return;
+  }
+  if (!w->turns.empty()) {
+    if ((outcome == Outcome::Ok || outcome == Outcome::SoftError) && !requested_stop) {
+      // The next pipelined request is already in the worker's pipe: it is the current one now.
+      worker::Turn* next = w->turns.front();
+      w->turns.pop_front();
+      next->woken = true;
+      next->granted = true;
+      next->timer.cancel();
+      w->busy_since = now;
+      offer_pipeline_place(w);
+      notify_drain();
+      return;
+    }
+    // A worker that asked to stop is not expected to read further requests (RoadRunner's
+    // workers exit); the failure paths below kill it. Either way the queued ones never ran.
+    fail_turns(w);
   }
   switch (outcome) {
     case Outcome::Ok:
@@ -666,6 +786,7 @@ void Pool::retire(const WorkerPtr& w, RetireReason reason) {
 }
 
 void Pool::kill_worker(const WorkerPtr& w, RetireReason reason) {
+  fail_turns(w);
   if (w->state() == WorkerState::Exited) return;
   // Metrics plugin: restarts by reason; a worker already retiring was counted by retire().
   if (opts_.on_retire && w->state() != WorkerState::Stopping) opts_.on_retire(worker::reason_name(reason));
@@ -737,7 +858,7 @@ asio::awaitable<void> Pool::do_stop() {
   co_await wait_until(std::chrono::steady_clock::now() + grace, &Pool::all_exited);
   for (const auto& w : workers_) w->kill();
   co_await wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(2), &Pool::all_exited);
-  log_->info("event=pool_stopped pool={} remaining={}", opts_.name, workers_.size());
+  log_->info("event=pool_stopped pool={} remaining={} pipelined={}", opts_.name, workers_.size(), pipelined_total_);
 }
 
 asio::awaitable<bool> Pool::do_reset() {

@@ -92,7 +92,11 @@ class Pool {
   asio::awaitable<ExecResult> next_chunk(WorkerPtr& holder);
   asio::awaitable<void> abort_stream(WorkerPtr w);
   asio::awaitable<Outcome> drain_stream(const WorkerPtr& w, bool send_stop);
-  asio::awaitable<WorkerPtr> acquire(Outcome& why);
+  asio::awaitable<WorkerPtr> acquire(Outcome& why, const std::string* pipeline_frame, worker::Turn* turn);
+  bool can_pipeline_onto(const worker::Worker& w, std::chrono::steady_clock::time_point now) const;
+  WorkerPtr pipeline_now(const std::string& frame, worker::Turn& turn);
+  void offer_pipeline_place(const WorkerPtr& w);
+  void fail_turns(const WorkerPtr& w);
   asio::awaitable<std::error_code> read_reply(const WorkerPtr& w, ExecResult& r);
   void release(const WorkerPtr& w, Outcome outcome, bool requested_stop = false);
   void make_available(const WorkerPtr& w);
@@ -139,6 +143,7 @@ class Pool {
   std::string pong_frame_;                 // byte10 PONG, no payload
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // ReplyStream's weak check at teardown
   std::minstd_rand rng_;
+  std::uint64_t pipelined_total_ = 0;      // executions written behind a busy worker's request
 };
 
 }  // namespace pivot::pool

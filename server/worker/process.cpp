@@ -1,6 +1,7 @@
 #include "server/worker/process.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -60,7 +61,7 @@ void signal_group(pid_t pid, int sig) noexcept {
 }
 
 bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env, ChildProcess& out,
-                   std::error_code& ec) {
+                   std::error_code& ec, bool sched_batch) {
   if (argv.empty()) {
     ec = std::make_error_code(std::errc::invalid_argument);
     return false;
@@ -98,6 +99,11 @@ bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (sched_batch && ::sched_getscheduler(0) == SCHED_OTHER) {
+      // A deliberate policy of the server's (realtime, idle) is inherited unchanged.
+      struct sched_param sp {};
+      ::sched_setscheduler(0, SCHED_BATCH, &sp);
+    }
     if (::dup2(in.fds[0], 0) < 0 || ::dup2(outp.fds[1], 1) < 0 || ::dup2(err.fds[1], 2) < 0) child_fail(sfd, errno);
     // Close every other descriptor (client sockets, other workers' pipes) except the status pipe,
     // which is close-on-exec and reports exec failures.

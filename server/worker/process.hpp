@@ -20,9 +20,11 @@ struct ChildProcess {
 /// Starts `argv` with environment `env` ("KEY=value" strings), without a shell, in its own
 /// process group, with pipes on fds 0/1/2, every other fd closed, default signal handling and
 /// SIGKILL on parent death. Returns false and sets `ec` when the program cannot be executed
-/// (the child's exec errno is reported back through a close-on-exec pipe). Control path.
+/// (the child's exec errno is reported back through a close-on-exec pipe). With `sched_batch`
+/// a child that would run under SCHED_OTHER runs under SCHED_BATCH instead (best effort): it does
+/// not preempt the server when a request wakes it. Control path.
 bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env, ChildProcess& out,
-                   std::error_code& ec);
+                   std::error_code& ec, bool sched_batch = false);
 
 /// Finds `name` in `path` (colon-separated) the way execvp does; names containing '/' are returned as-is.
 std::string resolve_executable(const std::string& name, const std::string& path);

@@ -1,5 +1,7 @@
 #include "server/worker/worker.hpp"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,7 +87,11 @@ Worker::Worker(Strand strand, const ChildProcess& child, std::size_t max_frame, 
       stderr_(strand, child.stderr_fd),
       pidfd_(strand, child.pidfd),
       decoder_(max_frame),
-      rbuf_(kReadBuffer) {}
+      rbuf_(kReadBuffer) {
+  // try_write_now() relies on EAGAIN instead of blocking (asio sets the same flag on its first
+  // asynchronous write).
+  if (const int fl = ::fcntl(child.stdin_fd, F_GETFL); fl >= 0) ::fcntl(child.stdin_fd, F_SETFL, fl | O_NONBLOCK);
+}
 
 Worker::~Worker() {
   if (!exited) {
@@ -109,10 +115,24 @@ void Worker::set_state(WorkerState next) noexcept {
 }
 
 asio::awaitable<std::error_code> Worker::write(std::string_view bytes) {
+  writing_ = true;
   auto [ec, n] = co_await asio::async_write(stdin_, asio::buffer(bytes.data(), bytes.size()),
                                             asio::experimental::as_tuple(asio::use_awaitable));
+  writing_ = false;
   (void)n;
   co_return ec;
+}
+
+bool Worker::try_write_now(std::string_view bytes) noexcept {
+  if (writing_ || bytes.size() > PIPE_BUF) return false;
+  // stdin is non-blocking (constructor), so a full pipe answers EAGAIN; a write of at most
+  // PIPE_BUF bytes to a pipe is all or nothing (POSIX), so a frame is never split.
+  const int fd = stdin_.native_handle();
+  ssize_t n;
+  do {
+    n = ::write(fd, bytes.data(), bytes.size());
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(bytes.size());
 }
 
 asio::awaitable<std::error_code> Worker::read_frame(protocol::Frame& out) {

@@ -41,7 +41,8 @@ std::string_view reason_name(RetireReason r) noexcept;
 /// One PHP worker process and its pipes. Every member is used only on the pool's strand.
 class Worker {
  public:
-  using Strand = asio::strand<asio::io_context::executor_type>;
+  /// The pool's executor: a strand, or the io_context's own executor with one I/O thread.
+  using Strand = asio::any_io_executor;
   using Clock = std::chrono::steady_clock;
 
   /// Takes ownership of the child's fds. `max_frame` bounds reply payloads.
@@ -59,6 +60,12 @@ class Worker {
 
   /// Writes `bytes` to the worker's stdin in one gather write.
   asio::awaitable<std::error_code> write(std::string_view bytes);
+  /// Writes a whole frame of at most PIPE_BUF bytes now, without waiting, so it lands atomically
+  /// behind what is already in the pipe; false (nothing written) when the pipe is full, a write
+  /// is in progress or the frame is larger.
+  bool try_write_now(std::string_view bytes) noexcept;
+  /// True while write() is in progress.
+  bool writing() const noexcept { return writing_; }
   /// Reads one whole frame from stdout into `out` (CRC verified).
   asio::awaitable<std::error_code> read_frame(protocol::Frame& out);
   /// Reads stderr until EOF, calling `on_line` for each line (lines over 8 KiB are split).
@@ -88,6 +95,13 @@ class Worker {
   RetireReason pending_retire = RetireReason::None; ///< retire at release (limit hit while busy)
   std::uint64_t generation = 0;                     ///< pool generation it was spawned in (reset bumps it)
   asio::steady_timer* exit_signal = nullptr;        ///< a wait to cancel when the process is reaped
+  /// Pipelined executions: requests already written behind the current one, waiting for their
+  /// turn to read a reply, oldest first (the pool grants or fails each).
+  std::deque<struct Turn*> turns;
+  unsigned reserved = 0;                            ///< pipeline places offered to waiters not yet awake
+  bool streaming = false;                           ///< the current reply is a stream
+  Clock::time_point busy_since;                     ///< when the current execution started
+  std::chrono::microseconds avg_exec{-1};           ///< moving average of execution times (-1 = none yet)
 
  private:
   pid_t pid_;
@@ -102,6 +116,17 @@ class Worker {
   std::size_t rbuf_end_ = 0;
   std::string first_bytes_;
   std::deque<std::string> stderr_tail_;
+  bool writing_ = false;
+};
+
+/// A pipelined execution's place in a worker's queue: woken (timer cancelled) when its request
+/// is the worker's current one (`granted`), or when the worker failed before reaching it.
+struct Turn {
+  /// A turn whose wake-up runs on `ex`.
+  explicit Turn(const Worker::Strand& ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer timer;  ///< cancelled to wake the waiting execution
+  bool granted = false;      ///< true: read the reply now; false after the wake: never started
+  bool woken = false;        ///< granted or failed (the timer may not be waited on yet)
 };
 
 }  // namespace pivot::worker

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -353,4 +354,45 @@ TEST_CASE("exec_ttl applies to each chunk read, not to the whole stream", "[inte
     CHECK(s.wait_log("event=exec_ttl_expired", 5s));
     CHECK_THAT(s.log(), Contains("during=stream"));
   }
+}
+
+TEST_CASE("a request pipelined behind a response that turns out to be a stream is answered after it",
+          "[integration][stream][pipeline]") {
+  ServerProcess s(stream_yaml(1, "    pipeline_max_exec: 5s\n"));
+  const std::string pid = request(s.port(), "GET", "/pid").body;  // the worker's first timing
+  RawClient c(s.port());
+  c.get("/stream?n=5&ms=50&first_ms=300");
+  std::this_thread::sleep_for(100ms);  // queued while the worker has not sent the first frame yet
+  const Response queued = request(s.port(), "GET", "/pid");
+  CHECK(queued.status == 200);
+  CHECK(queued.body == pid);
+  REQUIRE(c.read_until("\r\n0\r\n\r\n"));
+  std::string body;
+  REQUIRE(dechunk(c.data, head_of(c.data).size(), body));
+  CHECK(body == "chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5\n");
+  CHECK(s.wait_log("event=exec_pipelined pool=http pid=" + pid, 1s));
+}
+
+TEST_CASE("a stream stopped by its client with a request pipelined behind it: both end well",
+          "[integration][stream][pipeline]") {
+  ServerProcess s(stream_yaml(1, "    pipeline_max_exec: 5s\n"));
+  const std::string pid = request(s.port(), "GET", "/pid").body;
+  const std::string marker = temp_marker();
+  std::future<Response> queued;
+  {
+    RawClient c(s.port());
+    c.get("/stream?n=100&ms=50&first_ms=300&marker=" + marker);
+    std::this_thread::sleep_for(100ms);
+    queued = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/pid"); });
+    REQUIRE(c.read_until("chunk 2\n"));
+  }  // closed mid-stream: the STOP frame goes into the pipe behind the queued request
+  REQUIRE(wait_file(marker, 10s));
+  CHECK(read_file(marker) == "stopped " + pid);
+  const Response r = queued.get();
+  CHECK(r.status == 200);
+  CHECK(r.body == pid);
+  CHECK(s.wait_log("event=stream_drained", 5s));
+  CHECK(s.wait_log("event=exec_pipelined pool=http pid=" + pid, 1s));
+  CHECK(request(s.port(), "GET", "/pid").body == pid);  // the same worker serves on
+  std::remove(marker.c_str());
 }

@@ -53,7 +53,21 @@ while (($req = $http->waitRequest()) !== null) {
             break;
         case '/sleep':
             usleep(((int) ($q['ms'] ?? 100)) * 1000);
+            if (isset($q['exit'])) {
+                exit((int) $q['exit']); // dies after the pause, without answering
+            }
             $http->respond(200, 'slept ' . getmypid());
+            break;
+        case '/count':
+            // Appends this worker's pid to a file: how often a request really ran, and where.
+            file_put_contents((string) $q['file'], getmypid() . "\n", FILE_APPEND | LOCK_EX);
+            $http->respond(200, (string) getmypid());
+            break;
+        case '/sched':
+            // The scheduling policy of this worker: field 41 of /proc/self/stat (0 normal, 3 batch).
+            $stat = (string) file_get_contents('/proc/self/stat');
+            $fields = explode(' ', substr($stat, strrpos($stat, ')') + 2));
+            $http->respond(200, $fields[38]);
             break;
         case '/big':
             $http->respond(200, str_repeat('x', (int) ($q['bytes'] ?? 1048576)), ['Content-Type' => ['application/octet-stream']]);
@@ -75,6 +89,7 @@ while (($req = $http->waitRequest()) !== null) {
             $marker = (string) ($q['marker'] ?? '');
             if ($marker !== '' && !file_exists($marker)) {
                 touch($marker);
+                usleep(((int) ($q['ms'] ?? 0)) * 1000);
                 $worker->stop();
                 exit(0);
             }

@@ -70,6 +70,7 @@ while (($req = $http->waitRequest()) !== null) {
     $marker = (string) ($q['marker'] ?? '');
     switch ($req->path) {
         case '/stream':
+            usleep(((int) ($q['first_ms'] ?? 0)) * 1000); // before the first frame
             $http->respond(200, chunks($n, $ms, $marker), ['Content-Type' => 'text/plain', 'X-Stream' => 'yes']);
             break;
         case '/early-hints':
