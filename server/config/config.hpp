@@ -38,13 +38,13 @@ struct PoolConfig {
   bool debug = false;                              ///< error text in 500 bodies, max_jobs = 1
   /// Requests written to a busy worker's stdin behind its current one when no worker is free
   /// (0 = off). Only for frames of at most PIPE_BUF bytes and workers whose executions are short.
-  unsigned pipeline_depth = 2;
+  unsigned pipeline_depth = 0;
   /// A worker takes pipelined requests only while its average execution and its current one
   /// stay under this (bounds the wait of a request queued behind a slow one).
   Duration pipeline_max_exec = std::chrono::milliseconds(2);
   /// Workers run under SCHED_BATCH: a request written to a worker does not preempt the server,
   /// so one core serves runs of pipelined requests instead of switching per request.
-  bool sched_batch = true;
+  bool sched_batch = false;
   SupervisorConfig supervisor;                     ///< ttl, idle_ttl, memory and exec_ttl limits
 };
 

@@ -375,9 +375,9 @@ PoolConfig read_pool(Section s) {
   p.reset_timeout = s.duration("reset_timeout", std::chrono::seconds(60));
   p.stream_timeout = s.duration("stream_timeout", std::chrono::seconds(60));
   p.debug = s.boolean("debug", false);
-  p.pipeline_depth = static_cast<unsigned>(s.integer("pipeline_depth", 2, 0, 16));
+  p.pipeline_depth = static_cast<unsigned>(s.integer("pipeline_depth", 0, 0, 16));
   p.pipeline_max_exec = s.duration("pipeline_max_exec", std::chrono::milliseconds(2));
-  p.sched_batch = s.boolean("sched_batch", true);
+  p.sched_batch = s.boolean("sched_batch", false);
   if (p.allocate_timeout.count() == 0) throw ConfigError("config key " + s.key_path("allocate_timeout") + ": must be greater than 0");
   if (p.stream_timeout.count() == 0) throw ConfigError("config key " + s.key_path("stream_timeout") + ": must be greater than 0 (default 60s)");
   if (s.has("supervisor")) {

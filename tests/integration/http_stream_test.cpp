@@ -358,7 +358,7 @@ TEST_CASE("exec_ttl applies to each chunk read, not to the whole stream", "[inte
 
 TEST_CASE("a request pipelined behind a response that turns out to be a stream is answered after it",
           "[integration][stream][pipeline]") {
-  ServerProcess s(stream_yaml(1, "    pipeline_max_exec: 5s\n"));
+  ServerProcess s(stream_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n"));
   const std::string pid = request(s.port(), "GET", "/pid").body;  // the worker's first timing
   RawClient c(s.port());
   c.get("/stream?n=5&ms=50&first_ms=300");
@@ -375,7 +375,7 @@ TEST_CASE("a request pipelined behind a response that turns out to be a stream i
 
 TEST_CASE("a stream stopped by its client with a request pipelined behind it: both end well",
           "[integration][stream][pipeline]") {
-  ServerProcess s(stream_yaml(1, "    pipeline_max_exec: 5s\n"));
+  ServerProcess s(stream_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n"));
   const std::string pid = request(s.port(), "GET", "/pid").body;
   const std::string marker = temp_marker();
   std::future<Response> queued;

@@ -49,7 +49,7 @@ void warm_up(int port, int workers) {
 }  // namespace
 
 TEST_CASE("pipelined requests: under concurrency every response answers its own request", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(2, "    pipeline_max_exec: 1s\n"));
+  ServerProcess s(config_yaml(2, "    pipeline_depth: 2\n    pipeline_max_exec: 1s\n"));
   warm_up(s.port(), 2);
   constexpr int kThreads = 16;
   constexpr int kEach = 40;
@@ -80,8 +80,8 @@ TEST_CASE("pipelined requests: under concurrency every response answers its own 
   CHECK_THAT(s.log(), Contains("event=pool_stopped pool=http remaining=0 pipelined="));
 }
 
-TEST_CASE("pipeline_depth: 0 turns pipelining off", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_depth: 0\n    pipeline_max_exec: 1s\n"));
+TEST_CASE("pipelining is off by default (pipeline_depth: 0)", "[integration][pipeline]") {
+  ServerProcess s(config_yaml(1, "    pipeline_max_exec: 1s\n"));
   warm_up(s.port(), 1);
   auto slow = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=300"); });
   std::this_thread::sleep_for(100ms);
@@ -91,7 +91,7 @@ TEST_CASE("pipeline_depth: 0 turns pipelining off", "[integration][pipeline]") {
 }
 
 TEST_CASE("a request queued behind a worker that crashes runs once, on another worker", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_max_exec: 5s\n"));
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n"));
   warm_up(s.port(), 1);
   const std::string first_pid = request(s.port(), "GET", "/pid").body;
   const std::string counter = temp_path("count");
@@ -107,7 +107,7 @@ TEST_CASE("a request queued behind a worker that crashes runs once, on another w
 }
 
 TEST_CASE("a request queued behind one killed by exec_ttl runs on another worker", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_max_exec: 5s\n    supervisor:\n      exec_ttl: 400ms\n"));
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n    supervisor:\n      exec_ttl: 400ms\n"));
   warm_up(s.port(), 1);
   const std::string first_pid = request(s.port(), "GET", "/pid").body;
   auto slow = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=3000"); });
@@ -120,7 +120,7 @@ TEST_CASE("a request queued behind one killed by exec_ttl runs on another worker
 }
 
 TEST_CASE("a request queued behind a worker that asks to stop goes to another worker", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_max_exec: 5s\n"));
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n"));
   warm_up(s.port(), 1);
   const std::string first_pid = request(s.port(), "GET", "/pid").body;
   const std::string marker = temp_path("stop");
@@ -142,7 +142,7 @@ TEST_CASE("pipeline_max_exec keeps requests from queueing behind a slow one", "[
   // Default pipeline_max_exec (2ms): both workers are busy far longer when the third request
   // comes, so it waits in the pool and takes whichever worker frees first (B's, after ~300 ms),
   // not a place behind the 2-second request.
-  ServerProcess s(config_yaml(2));
+  ServerProcess s(config_yaml(2, "    pipeline_depth: 2\n"));
   warm_up(s.port(), 2);
   auto a = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=2000"); });
   std::this_thread::sleep_for(100ms);
@@ -159,7 +159,7 @@ TEST_CASE("pipeline_max_exec keeps requests from queueing behind a slow one", "[
 }
 
 TEST_CASE("max_jobs holds with pipelining: no worker runs more than its limit", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(2, "    max_jobs: 5\n    pipeline_max_exec: 1s\n"));
+  ServerProcess s(config_yaml(2, "    max_jobs: 5\n    pipeline_depth: 2\n    pipeline_max_exec: 1s\n"));
   std::mutex m;
   std::map<std::string, int> uses;
   std::atomic<int> bad{0};
@@ -187,17 +187,17 @@ TEST_CASE("max_jobs holds with pipelining: no worker runs more than its limit", 
   CHECK(s.wait_log("event=exec_pipelined", 1s));
 }
 
-TEST_CASE("workers run under SCHED_BATCH unless sched_batch is false", "[integration][pipeline]") {
+TEST_CASE("workers run under SCHED_BATCH only with sched_batch: true", "[integration][pipeline]") {
   {
-    ServerProcess s(config_yaml(1));
+    ServerProcess s(config_yaml(1, "    sched_batch: true\n"));
     const Response r = request(s.port(), "GET", "/sched");
     CHECK(r.status == 200);
     CHECK(r.body == "3");  // SCHED_BATCH
   }
   {
-    ServerProcess s(config_yaml(1, "    sched_batch: false\n"));
+    ServerProcess s(config_yaml(1));
     const Response r = request(s.port(), "GET", "/sched");
     CHECK(r.status == 200);
-    CHECK(r.body == "0");  // SCHED_OTHER
+    CHECK(r.body == "0");  // SCHED_OTHER, the default
   }
 }
