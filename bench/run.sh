@@ -160,16 +160,18 @@ wait_ready() {
 # ---------------------------------------------------------------------------------------------
 # Servers. Each start_* sets ROOTS (pids whose trees make up "the server") and URL.
 
-start_pivot() { # io_threads
-    local io=$1 port
+start_pivot() { # io_threads [more -o overrides...]
+    local io=$1 port log
+    shift
     port=$(free_port)
+    log="$TMP/pivot-io$io-$#.log"
     "${PIN_SERVER[@]}" "$PIVOT_BIN" serve -w "$ROOT/examples/hello" -c .pivot.yaml \
         -o "http.address=127.0.0.1:$port" -o http.pool.num_workers=2 \
-        -o logs.level=warn -o "http.io_threads=$io" >"$TMP/pivot-io$io.log" 2>&1 &
+        -o logs.level=warn -o "http.io_threads=$io" "$@" >"$log" 2>&1 &
     ROOTS=($!)
     STARTED+=("${ROOTS[@]}")
     URL=http://127.0.0.1:$port/
-    LOGS=("$TMP/pivot-io$io.log")
+    LOGS=("$log")
 }
 
 write_fpm_configs() {
@@ -324,7 +326,7 @@ measure() { # layout, server label, start function + args
 
 write_fpm_configs
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-SERVERS=("pivot-server io_threads=1" "pivot-server io_threads=2" "nginx + php-fpm")
+SERVERS=("pivot-server io_threads=1" "pivot-server io_threads=2" "pivot-server pipelined" "nginx + php-fpm")
 for layout in $LAYOUTS; do
     [[ $layout == pinned || $layout == unpinned ]] || die "unknown layout '$layout' (pinned, unpinned)"
 done
@@ -336,7 +338,9 @@ for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
         esac
         measure "$layout" "${SERVERS[0]}" start_pivot 1
         measure "$layout" "${SERVERS[1]}" start_pivot 2
-        measure "$layout" "${SERVERS[2]}" start_fpm
+        # The opt-in pipelining of http.pool (config/reference.yaml), io_threads=1.
+        measure "$layout" "${SERVERS[2]}" start_pivot 1 -o http.pool.pipeline_depth=2 -o http.pool.sched_batch=true
+        measure "$layout" "${SERVERS[3]}" start_fpm
     done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -401,6 +405,7 @@ report() {
         echo "pivot/fpm req/s $layout: $(ratio "$p1" "$fpm")×  "
         echo "pivot io_threads=2 / fpm req/s $layout: $(ratio "$p2" "$fpm")×  "
         echo "pivot io_threads=2 / io_threads=1 req/s $layout: $(ratio "$p2" "$p1")×  "
+        echo "pivot pipelined / fpm req/s $layout: $(ratio "$(field "$layout" "pivot-server pipelined" 3)" "$fpm")×  "
     done
     if ((REPEAT > 1)); then
         echo
