@@ -62,8 +62,9 @@ struct Pool::Waiter {
   explicit Waiter(const Worker::Strand& s) : timer(s) {}
   asio::steady_timer timer;
   WorkerPtr worker;
-  bool can_pipeline = false;  // its frame may be written behind a busy worker's request
-  bool pipelined = false;     // `worker` is busy: a pipeline place was reserved for this waiter
+  const std::string* frame = nullptr;  // non-null: may be written behind a busy worker's request
+  worker::Turn* turn = nullptr;        // where that execution waits for its reply
+  bool pipelined = false;              // `frame` is already in `worker`'s pipe, `turn` queued
 };
 
 Pool::Pool(asio::io_context& io, Options opts, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> worker_log)
@@ -382,26 +383,18 @@ asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why, const std::string* 
       asio::co_spawn(strand_, spawn_one(config::Duration{0}), asio::detached);
     }
     Waiter wt(strand_);
-    wt.can_pipeline = pipeline_frame != nullptr;
+    wt.frame = pipeline_frame;
+    wt.turn = turn;
     wt.timer.expires_at(deadline);
     waiters_.push_back(&wt);
     co_await wt.timer.async_wait(kTuple);
     waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), &wt), waiters_.end());
-    if (!wt.worker) continue;
-    if (!wt.pipelined) {
-      if (wt.worker->state() == WorkerState::Idle) co_return std::move(wt.worker);
-      continue;
-    }
-    --wt.worker->reserved;
-    if (wt.worker->state() == WorkerState::Busy && wt.worker->try_write_now(*pipeline_frame)) {
-      wt.worker->turns.push_back(turn);
-      co_return std::move(wt.worker);
-    }
+    if (wt.worker && (wt.pipelined || wt.worker->state() == WorkerState::Idle)) co_return std::move(wt.worker);
   }
 }
 
 bool Pool::can_pipeline_onto(const Worker& w, std::chrono::steady_clock::time_point now) const {
-  const std::uint64_t queued = w.turns.size() + w.reserved;
+  const std::uint64_t queued = w.turns.size();
   return w.state() == WorkerState::Busy && !w.writing() && !w.streaming && w.pending_retire == RetireReason::None && w.generation == generation_ &&
          queued < opts_.cfg.pipeline_depth && (w.max_jobs == 0 || w.num_execs + queued + 2 <= w.max_jobs) &&
          w.avg_exec.count() >= 0 && w.avg_exec <= opts_.cfg.pipeline_max_exec && now - w.busy_since <= opts_.cfg.pipeline_max_exec;
@@ -426,10 +419,12 @@ Pool::WorkerPtr Pool::pipeline_now(const std::string& frame, worker::Turn& turn)
 void Pool::offer_pipeline_place(const WorkerPtr& w) {
   // Strict FIFO: a front waiter whose frame cannot be pipelined waits for a free worker, and
   // workers then drain so it gets one (no starvation of large requests).
-  if (waiters_.empty() || !waiters_.front()->can_pipeline || !can_pipeline_onto(*w, std::chrono::steady_clock::now())) return;
+  if (waiters_.empty() || waiters_.front()->frame == nullptr || !can_pipeline_onto(*w, std::chrono::steady_clock::now())) return;
   Waiter* wt = waiters_.front();
+  // Written and queued here, not when the waiter wakes: nothing can take the place meanwhile.
+  if (!w->try_write_now(*wt->frame)) return;
+  w->turns.push_back(wt->turn);
   waiters_.pop_front();
-  ++w->reserved;
   wt->worker = w;
   wt->pipelined = true;
   wt->timer.cancel();

@@ -98,7 +98,6 @@ class Worker {
   /// Pipelined executions: requests already written behind the current one, waiting for their
   /// turn to read a reply, oldest first (the pool grants or fails each).
   std::deque<struct Turn*> turns;
-  unsigned reserved = 0;                            ///< pipeline places offered to waiters not yet awake
   bool streaming = false;                           ///< the current reply is a stream
   Clock::time_point busy_since;                     ///< when the current execution started
   std::chrono::microseconds avg_exec{-1};           ///< moving average of execution times (-1 = none yet)
