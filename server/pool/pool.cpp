@@ -448,8 +448,10 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
   unsigned lost_turns = 0;
   for (int attempt = 0;; ++attempt) {
     Outcome why = Outcome::NoWorker;
-    worker::Turn turn(strand_);
-    WorkerPtr w = co_await acquire(why, may_pipeline ? &frame : nullptr, &turn);
+    // A Turn (and its timer, which takes the timer service's mutex) only when pipelining is possible.
+    std::optional<worker::Turn> turn;
+    if (may_pipeline) turn.emplace(strand_);
+    WorkerPtr w = co_await acquire(why, may_pipeline ? &frame : nullptr, turn ? &*turn : nullptr);
     if (!w) {
       r.outcome = why;
       r.error = outcome_name(why);
@@ -463,11 +465,11 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
     ++in_flight_;
     r.pid = w->pid();
     if (pipelined) {
-      if (!turn.woken) co_await turn.timer.async_wait(kTuple);
-      if (!turn.granted) {
+      if (!turn->woken) co_await turn->timer.async_wait(kTuple);
+      if (!turn->granted) {
         // The worker failed, or asked to stop, before it reached this request: it never ran, so
         // it goes to another worker (a few times at most, in case workers keep dying).
-        w->turns.erase(std::remove(w->turns.begin(), w->turns.end(), &turn), w->turns.end());
+        w->turns.erase(std::remove(w->turns.begin(), w->turns.end(), &*turn), w->turns.end());
         --in_flight_;
         notify_drain();
         if (++lost_turns <= 3) {
