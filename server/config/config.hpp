@@ -42,6 +42,9 @@ struct PoolConfig {
   /// A worker takes pipelined requests only while its average execution and its current one
   /// stay under this (bounds the wait of a request queued behind a slow one).
   Duration pipeline_max_exec = std::chrono::milliseconds(2);
+  /// Requests still unread in a worker's pipe whose current request has run longer than this are
+  /// read back out of the pipe and go to another worker (0 = never).
+  Duration pipeline_max_wait = std::chrono::milliseconds(5);
   /// Workers run under SCHED_BATCH: a request written to a worker does not preempt the server,
   /// so one core serves runs of pipelined requests instead of switching per request.
   bool sched_batch = false;

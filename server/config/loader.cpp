@@ -377,6 +377,7 @@ PoolConfig read_pool(Section s) {
   p.debug = s.boolean("debug", false);
   p.pipeline_depth = static_cast<unsigned>(s.integer("pipeline_depth", 0, 0, 16));
   p.pipeline_max_exec = s.duration("pipeline_max_exec", std::chrono::milliseconds(2));
+  p.pipeline_max_wait = s.duration("pipeline_max_wait", std::chrono::milliseconds(5));
   p.sched_batch = s.boolean("sched_batch", false);
   if (p.allocate_timeout.count() == 0) throw ConfigError("config key " + s.key_path("allocate_timeout") + ": must be greater than 0");
   if (p.stream_timeout.count() == 0) throw ConfigError("config key " + s.key_path("stream_timeout") + ": must be greater than 0 (default 60s)");

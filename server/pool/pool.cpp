@@ -15,6 +15,7 @@
 #include "protocol/json_reader.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/protocol_error.hpp"
+#include "server/pool/take_back_plan.hpp"
 #include "server/worker/proc_stats.hpp"
 
 namespace pivot::pool {
@@ -351,7 +352,7 @@ void Pool::make_available(const WorkerPtr& w) {
   idle_.push_back(w);
 }
 
-asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why, const std::string* pipeline_frame, worker::Turn* turn) {
+asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why, const std::string* pipeline_frame, worker::Turn* turn, bool first_in_line) {
   const auto deadline = std::chrono::steady_clock::now() + opts_.cfg.allocate_timeout;
   for (;;) {
     if (stopping_) {
@@ -386,7 +387,12 @@ asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why, const std::string* 
     wt.frame = pipeline_frame;
     wt.turn = turn;
     wt.timer.expires_at(deadline);
-    waiters_.push_back(&wt);
+    // A request taken back from a slow worker's pipe has waited longest: it goes first.
+    if (first_in_line) {
+      waiters_.push_front(&wt);
+    } else {
+      waiters_.push_back(&wt);
+    }
     co_await wt.timer.async_wait(kTuple);
     waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), &wt), waiters_.end());
     if (wt.worker && (wt.pipelined || wt.worker->state() == WorkerState::Idle)) co_return std::move(wt.worker);
@@ -412,8 +418,79 @@ Pool::WorkerPtr Pool::pipeline_now(const std::string& frame, worker::Turn& turn)
     }
   }
   if (best == nullptr || !(*best)->try_write_now(frame)) return nullptr;
-  (*best)->turns.push_back(&turn);
+  queue_turn(*best, turn);
   return *best;
+}
+
+void Pool::queue_turn(const WorkerPtr& w, worker::Turn& turn) {
+  turn.queued = true;
+  w->turns.push_back(&turn);
+  if (pipeline_watch_ == nullptr && opts_.cfg.pipeline_max_wait.count() > 0) asio::co_spawn(strand_, watch_pipelines(), asio::detached);
+}
+
+asio::awaitable<void> Pool::watch_pipelines() {
+  // Runs while any request waits in a worker's pipe: every half pipeline_max_wait it takes back
+  // the queued requests of workers whose current request has run longer than pipeline_max_wait.
+  // One timer for the pool instead of one per pipelined request.
+  asio::steady_timer tick(strand_);
+  pipeline_watch_ = &tick;
+  const auto max_wait = opts_.cfg.pipeline_max_wait;
+  const auto period = std::max<std::chrono::steady_clock::duration>(max_wait / 2, std::chrono::milliseconds(1));
+  for (;;) {
+    tick.expires_after(period);
+    auto [ec] = co_await tick.async_wait(kTuple);
+    if (ec) break;  // the pool is stopping
+    const auto now = std::chrono::steady_clock::now();
+    bool queued = false;
+    const std::vector<WorkerPtr> snapshot = workers_;
+    for (const auto& w : snapshot) {
+      if (w->turns.empty()) continue;
+      if (now - w->busy_since >= max_wait) take_back_queued(w);
+      queued = queued || !w->turns.empty();
+    }
+    if (!queued) break;
+  }
+  pipeline_watch_ = nullptr;
+}
+
+void Pool::take_back_queued(const WorkerPtr& w) {
+  if (w->turns.empty() || w->state() != WorkerState::Busy || w->streaming || w->writing()) return;
+  std::string unread;
+  if (!w->take_back_unread(unread)) {
+    log_->debug("event=pipeline_take_back_unavailable pool={} pid={} error=\"cannot open /proc/{}/fd/0 as our pipe\"", opts_.name,
+                w->pid(), w->pid());
+    return;
+  }
+  std::vector<std::size_t> sizes;
+  sizes.reserve(w->turns.size());
+  for (const worker::Turn* t : w->turns) sizes.push_back(t->bytes);
+  const TakeBackPlan plan = plan_take_back(w->current_bytes, sizes, unread.size());
+  // What the worker has begun to read goes back exactly as it was: nobody else writes to this
+  // pipe meanwhile (the pool's executor), so its byte stream is unchanged.
+  if (plan.put_back > 0 && !w->put_back(std::string_view(unread).substr(0, plan.put_back))) {
+    log_->error("event=pipeline_take_back_failed pool={} pid={} bytes={} error=\"could not write the unread bytes back\" action=SIGKILL",
+                opts_.name, w->pid(), plan.put_back);
+    kill_worker(w, RetireReason::ProtocolError);
+    return;
+  }
+  if (!plan.consistent) {
+    log_->warn("event=pipeline_take_back_skipped pool={} pid={} unread_bytes={} error=\"the pipe holds more than the queued requests\"",
+               opts_.name, w->pid(), unread.size());
+    return;
+  }
+  const std::size_t taken = w->turns.size() - plan.keep;
+  if (taken == 0) return;
+  for (std::size_t i = plan.keep; i < w->turns.size(); ++i) {
+    worker::Turn* t = w->turns[i];
+    t->woken = true;
+    t->granted = false;
+    t->taken_back = true;
+    t->timer.cancel();
+  }
+  w->turns.resize(plan.keep);
+  taken_back_total_ += taken;
+  log_->info("event=pipeline_taken_back pool={} pid={} requests={} current_exec_ms={} (they go to another worker)", opts_.name, w->pid(),
+             taken, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - w->busy_since).count());
 }
 
 void Pool::offer_pipeline_place(const WorkerPtr& w) {
@@ -423,7 +500,7 @@ void Pool::offer_pipeline_place(const WorkerPtr& w) {
   Waiter* wt = waiters_.front();
   // Written and queued here, not when the waiter wakes: nothing can take the place meanwhile.
   if (!w->try_write_now(*wt->frame)) return;
-  w->turns.push_back(wt->turn);
+  queue_turn(w, *wt->turn);
   waiters_.pop_front();
   wt->worker = w;
   wt->pipelined = true;
@@ -444,20 +521,26 @@ void Pool::fail_turns(const WorkerPtr& w) {
 asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream* stream) {
   ExecResult r;
   // Small frames may be pipelined: written at once behind a busy worker's current request.
-  const bool may_pipeline = opts_.cfg.pipeline_depth > 0 && !opts_.cfg.debug && frame.size() <= PIPE_BUF;
+  bool may_pipeline = opts_.cfg.pipeline_depth > 0 && !opts_.cfg.debug && frame.size() <= PIPE_BUF;
   unsigned lost_turns = 0;
+  bool taken_back = false;
   for (int attempt = 0;; ++attempt) {
     Outcome why = Outcome::NoWorker;
     // A Turn (and its timer, which takes the timer service's mutex) only when pipelining is possible.
     std::optional<worker::Turn> turn;
-    if (may_pipeline) turn.emplace(strand_);
-    WorkerPtr w = co_await acquire(why, may_pipeline ? &frame : nullptr, turn ? &*turn : nullptr);
+    if (may_pipeline) {
+      turn.emplace(strand_);
+      turn->bytes = frame.size();
+    }
+    WorkerPtr w = co_await acquire(why, may_pipeline ? &frame : nullptr, turn ? &*turn : nullptr, taken_back);
     if (!w) {
       r.outcome = why;
       r.error = outcome_name(why);
       co_return r;
     }
-    const bool pipelined = w->state() == WorkerState::Busy;
+    // Not the worker's state: a queued request's worker may already have failed or retired
+    // (its turn then says so) before this coroutine resumed.
+    const bool pipelined = turn && turn->queued;
     if (pipelined) {
       ++pipelined_total_;
       log_->debug("event=exec_pipelined pool={} pid={} queued={}", opts_.name, w->pid(), w->turns.size());
@@ -472,6 +555,14 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
         w->turns.erase(std::remove(w->turns.begin(), w->turns.end(), &*turn), w->turns.end());
         --in_flight_;
         notify_drain();
+        if (turn->taken_back) {
+          // Read back out of a slow worker's pipe: first in line for the next free worker, and
+          // never pipelined again (it has waited long enough behind someone else).
+          taken_back = true;
+          may_pipeline = false;
+          --attempt;
+          continue;
+        }
         if (++lost_turns <= 3) {
           --attempt;
           continue;
@@ -483,6 +574,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
     } else {
       w->set_state(WorkerState::Busy);
       w->busy_since = std::chrono::steady_clock::now();
+      w->current_bytes = frame.size();
     }
     // exec_ttl is hard: at the deadline the worker's process group is SIGKILLed, which ends the
     // pending read or write below with an error that is then reported as a timeout (504).
@@ -736,6 +828,7 @@ void Pool::release(const WorkerPtr& w, Outcome outcome, bool requested_stop) {
       next->granted = true;
       next->timer.cancel();
       w->busy_since = now;
+      w->current_bytes = next->bytes;
       offer_pipeline_place(w);
       notify_drain();
       return;
@@ -855,7 +948,9 @@ asio::awaitable<void> Pool::do_stop() {
   co_await wait_until(std::chrono::steady_clock::now() + grace, &Pool::all_exited);
   for (const auto& w : workers_) w->kill();
   co_await wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(2), &Pool::all_exited);
-  log_->info("event=pool_stopped pool={} remaining={} pipelined={}", opts_.name, workers_.size(), pipelined_total_);
+  if (pipeline_watch_) pipeline_watch_->cancel();
+  log_->info("event=pool_stopped pool={} remaining={} pipelined={} taken_back={}", opts_.name, workers_.size(), pipelined_total_,
+             taken_back_total_);
 }
 
 asio::awaitable<bool> Pool::do_reset() {

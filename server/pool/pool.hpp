@@ -92,10 +92,13 @@ class Pool {
   asio::awaitable<ExecResult> next_chunk(WorkerPtr& holder);
   asio::awaitable<void> abort_stream(WorkerPtr w);
   asio::awaitable<Outcome> drain_stream(const WorkerPtr& w, bool send_stop);
-  asio::awaitable<WorkerPtr> acquire(Outcome& why, const std::string* pipeline_frame, worker::Turn* turn);
+  asio::awaitable<WorkerPtr> acquire(Outcome& why, const std::string* pipeline_frame, worker::Turn* turn, bool first_in_line);
   bool can_pipeline_onto(const worker::Worker& w, std::chrono::steady_clock::time_point now) const;
   WorkerPtr pipeline_now(const std::string& frame, worker::Turn& turn);
   void offer_pipeline_place(const WorkerPtr& w);
+  void queue_turn(const WorkerPtr& w, worker::Turn& turn);
+  asio::awaitable<void> watch_pipelines();
+  void take_back_queued(const WorkerPtr& w);
   void fail_turns(const WorkerPtr& w);
   asio::awaitable<std::error_code> read_reply(const WorkerPtr& w, ExecResult& r);
   void release(const WorkerPtr& w, Outcome outcome, bool requested_stop = false);
@@ -144,6 +147,8 @@ class Pool {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // ReplyStream's weak check at teardown
   std::minstd_rand rng_;
   std::uint64_t pipelined_total_ = 0;      // executions written behind a busy worker's request
+  std::uint64_t taken_back_total_ = 0;     // pipelined executions read back out of a slow worker's pipe
+  asio::steady_timer* pipeline_watch_ = nullptr;  // the running watch_pipelines() tick, if any
 };
 
 }  // namespace pivot::pool

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,12 +128,48 @@ bool Worker::try_write_now(std::string_view bytes) noexcept {
   if (writing_ || bytes.size() > PIPE_BUF) return false;
   // stdin is non-blocking (constructor), so a full pipe answers EAGAIN; a write of at most
   // PIPE_BUF bytes to a pipe is all or nothing (POSIX), so a frame is never split.
+  return put_back(bytes);
+}
+
+bool Worker::put_back(std::string_view bytes) noexcept {
   const int fd = stdin_.native_handle();
   ssize_t n;
   do {
     n = ::write(fd, bytes.data(), bytes.size());
   } while (n < 0 && errno == EINTR);
   return n == static_cast<ssize_t>(bytes.size());
+}
+
+bool Worker::take_back_unread(std::string& out) {
+  out.clear();
+  if (exited || writing_) return false;
+  // A second open of the worker's end is a new open file description: O_NONBLOCK there does not
+  // touch the worker's own (blocking) stdin. Opened only for this read, so the server never
+  // counts as a reader of a dead worker's stdin (writes to it keep failing with EPIPE).
+  const std::string path = "/proc/" + std::to_string(pid_) + "/fd/0";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  const int wfd = stdin_.native_handle();
+  struct stat mine {}, theirs {};
+  if (::fstat(fd, &theirs) != 0 || ::fstat(wfd, &mine) != 0 || theirs.st_ino != mine.st_ino || theirs.st_dev != mine.st_dev) {
+    ::close(fd);  // the worker replaced its fd 0: not our pipe
+    return false;
+  }
+  // One read of the pipe's whole capacity takes everything unread under the pipe's lock, so what
+  // comes back is exactly the tail of what was written; the worker's own reads get the rest.
+  const int cap = ::fcntl(wfd, F_GETPIPE_SZ);
+  out.resize(cap > 0 ? static_cast<std::size_t>(cap) : std::size_t{1} << 20);
+  ssize_t n;
+  do {
+    n = ::read(fd, out.data(), out.size());
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n < 0 && errno != EAGAIN) {
+    out.clear();
+    return false;
+  }
+  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+  return true;
 }
 
 asio::awaitable<std::error_code> Worker::read_frame(protocol::Frame& out) {

@@ -64,6 +64,12 @@ class Worker {
   /// behind what is already in the pipe; false (nothing written) when the pipe is full, a write
   /// is in progress or the frame is larger.
   bool try_write_now(std::string_view bytes) noexcept;
+  /// Reads back, in one atomic read through a second reader (/proc/<pid>/fd/0), whatever the
+  /// worker has not read yet from its stdin pipe into `out`; false when that pipe cannot be
+  /// opened so (nothing read). Pipelining only: the caller knows what it wrote.
+  bool take_back_unread(std::string& out);
+  /// Writes `bytes` into stdin now without waiting; true only when all of them were written.
+  bool put_back(std::string_view bytes) noexcept;
   /// True while write() is in progress.
   bool writing() const noexcept { return writing_; }
   /// Reads one whole frame from stdout into `out` (CRC verified).
@@ -99,6 +105,7 @@ class Worker {
   /// turn to read a reply, oldest first (the pool grants or fails each).
   std::deque<struct Turn*> turns;
   bool streaming = false;                           ///< the current reply is a stream
+  std::size_t current_bytes = 0;                    ///< size of the current request's frame
   Clock::time_point busy_since;                     ///< when the current execution started
   std::chrono::microseconds avg_exec{-1};           ///< moving average of execution times (-1 = none yet)
 
@@ -126,6 +133,9 @@ struct Turn {
   asio::steady_timer timer;  ///< cancelled to wake the waiting execution
   bool granted = false;      ///< true: read the reply now; false after the wake: never started
   bool woken = false;        ///< granted or failed (the timer may not be waited on yet)
+  bool queued = false;       ///< its request was written behind another one (set once, by the pool)
+  bool taken_back = false;   ///< not granted because it was read back out of the pipe (worker too slow)
+  std::size_t bytes = 0;     ///< size of its request frame in the pipe
 };
 
 }  // namespace pivot::worker
