@@ -80,8 +80,25 @@ TEST_CASE("pipelined requests: under concurrency every response answers its own 
   CHECK_THAT(s.log(), Contains("event=pool_stopped pool=http remaining=0 pipelined="));
 }
 
-TEST_CASE("pipelining is off by default (pipeline_depth: 0)", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_max_exec: 1s\n"));
+TEST_CASE("pipelining is on by default for HTTP", "[integration][pipeline]") {
+  ServerProcess s(config_yaml(2));
+  warm_up(s.port(), 2);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 40; ++i) ok += request(s.port(), "GET", "/pid").status == 200 ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 16 * 40);
+  CHECK(s.wait_log("event=exec_pipelined", 1s));
+  CHECK(s.stop(SIGTERM, 10s) == 0);
+  CHECK_THAT(s.log(), !Contains("pipelined=0 "));
+}
+
+TEST_CASE("pipeline_depth: 0 turns pipelining off", "[integration][pipeline]") {
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 0\n    pipeline_max_exec: 1s\n"));
   warm_up(s.port(), 1);
   auto slow = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=300"); });
   std::this_thread::sleep_for(100ms);
@@ -91,7 +108,7 @@ TEST_CASE("pipelining is off by default (pipeline_depth: 0)", "[integration][pip
 }
 
 TEST_CASE("a request queued behind a worker that crashes runs once, on another worker", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n"));
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n    pipeline_max_wait: 0s\n"));
   warm_up(s.port(), 1);
   const std::string first_pid = request(s.port(), "GET", "/pid").body;
   const std::string counter = temp_path("count");
@@ -107,7 +124,7 @@ TEST_CASE("a request queued behind a worker that crashes runs once, on another w
 }
 
 TEST_CASE("a request queued behind one killed by exec_ttl runs on another worker", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n    supervisor:\n      exec_ttl: 400ms\n"));
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n    pipeline_max_wait: 0s\n    supervisor:\n      exec_ttl: 400ms\n"));
   warm_up(s.port(), 1);
   const std::string first_pid = request(s.port(), "GET", "/pid").body;
   auto slow = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=3000"); });
@@ -120,7 +137,7 @@ TEST_CASE("a request queued behind one killed by exec_ttl runs on another worker
 }
 
 TEST_CASE("a request queued behind a worker that asks to stop goes to another worker", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n"));
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 5s\n    pipeline_max_wait: 0s\n"));
   warm_up(s.port(), 1);
   const std::string first_pid = request(s.port(), "GET", "/pid").body;
   const std::string marker = temp_path("stop");
@@ -136,6 +153,36 @@ TEST_CASE("a request queued behind a worker that asks to stop goes to another wo
   CHECK(s.wait_log("event=exec_pipelined pool=http pid=" + first_pid, 1s));
   CHECK(s.wait_log("reason=worker_requested", 5s));
   std::remove(marker.c_str());
+}
+
+TEST_CASE("a request queued behind one that turns slow is taken back and runs once, on another worker", "[integration][pipeline]") {
+  // pipeline_max_exec: 1s lets the third request queue behind A's 3-second request; after
+  // pipeline_max_wait (5ms, the default) of A's request it is read back out of A's pipe and is
+  // first in line for the next free worker, B (free ~300 ms later). Without the take-back it
+  // would wait ~2.8 s for A.
+  ServerProcess s(config_yaml(2, "    pipeline_depth: 2\n    pipeline_max_exec: 1s\n"));
+  warm_up(s.port(), 2);
+  const std::string counter = temp_path("count");
+  auto a = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=3000"); });
+  std::this_thread::sleep_for(100ms);
+  auto b = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=400"); });
+  std::this_thread::sleep_for(100ms);
+  const auto t0 = Clock::now();
+  const Response c = request(s.port(), "GET", "/count?file=" + counter);
+  const auto waited = Clock::now() - t0;
+  CHECK(c.status == 200);
+  CHECK(waited < 1500ms);
+  CHECK(s.wait_log("event=exec_pipelined", 1s));
+  CHECK(s.wait_log("event=pipeline_taken_back pool=http", 1s));
+  CHECK(a.get().status == 200);
+  CHECK(b.get().status == 200);
+  // Exactly once: the worker it was first queued on never read it (the 3 s request has ended
+  // now, and that worker would have appended its pid by then if it had).
+  std::this_thread::sleep_for(100ms);
+  CHECK(lines_of(counter) == std::vector<std::string>{c.body});
+  CHECK(s.stop(SIGTERM, 10s) == 0);
+  CHECK_THAT(s.log(), Contains("taken_back=1"));
+  std::remove(counter.c_str());
 }
 
 TEST_CASE("pipeline_max_exec keeps requests from queueing behind a slow one", "[integration][pipeline]") {
@@ -187,17 +234,17 @@ TEST_CASE("max_jobs holds with pipelining: no worker runs more than its limit", 
   CHECK(s.wait_log("event=exec_pipelined", 1s));
 }
 
-TEST_CASE("workers run under SCHED_BATCH only with sched_batch: true", "[integration][pipeline]") {
-  {
-    ServerProcess s(config_yaml(1, "    sched_batch: true\n"));
-    const Response r = request(s.port(), "GET", "/sched");
-    CHECK(r.status == 200);
-    CHECK(r.body == "3");  // SCHED_BATCH
-  }
+TEST_CASE("HTTP workers run under SCHED_BATCH unless sched_batch: false", "[integration][pipeline]") {
   {
     ServerProcess s(config_yaml(1));
     const Response r = request(s.port(), "GET", "/sched");
     CHECK(r.status == 200);
-    CHECK(r.body == "0");  // SCHED_OTHER, the default
+    CHECK(r.body == "3");  // SCHED_BATCH, the default
+  }
+  {
+    ServerProcess s(config_yaml(1, "    sched_batch: false\n"));
+    const Response r = request(s.port(), "GET", "/sched");
+    CHECK(r.status == 200);
+    CHECK(r.body == "0");  // SCHED_OTHER
   }
 }
