@@ -195,17 +195,24 @@ asio::awaitable<std::error_code> Worker::read_frame(protocol::Frame& out) {
 }
 
 asio::awaitable<int> Worker::wait_exit() {
-  auto [ec] = co_await pidfd_.async_wait(asio::posix::descriptor_base::wait_read, asio::experimental::as_tuple(asio::use_awaitable));
-  int st = 0;
-  pid_t r;
-  do {
-    // After a cancelled wait (shutdown) only reap what has already exited: never block the loop.
-    r = ::waitpid(pid_, &st, ec ? WNOHANG : 0);
-  } while (r < 0 && errno == EINTR);
-  if (r <= 0) co_return -1;
-  exited = true;
-  wait_status = st;
-  co_return st;
+  for (;;) {
+    auto [ec] = co_await pidfd_.async_wait(asio::posix::descriptor_base::wait_read, asio::experimental::as_tuple(asio::use_awaitable));
+    int st = 0;
+    pid_t r;
+    // Never a blocking waitpid: asio's async_wait can complete without the pidfd being readable
+    // (epoll events of a just-closed descriptor delivered to the reused reactor state of a new
+    // one; seen when workers are replaced in bursts), and a blocking wait would freeze the loop.
+    do {
+      r = ::waitpid(pid_, &st, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_) {
+      exited = true;
+      wait_status = st;
+      co_return st;
+    }
+    if (ec || r < 0) co_return -1;  // cancelled at shutdown (only what had exited is reaped), or not our child
+    // Still running: the wake-up was spurious; wait again.
+  }
 }
 
 void Worker::kill() noexcept {
