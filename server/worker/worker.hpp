@@ -94,7 +94,6 @@ class Worker {
   Clock::time_point created;          ///< spawn time
   Clock::time_point last_used;        ///< last release time
   std::int64_t created_unix_ns = 0;   ///< spawn time, wall clock, for the informer
-  bool leased = false;                ///< an exec currently holds this worker
   bool exited = false;                ///< the process has been reaped
   int wait_status = 0;                ///< waitpid status once exited
   RetireReason retire_reason = RetireReason::None;  ///< why it is stopping

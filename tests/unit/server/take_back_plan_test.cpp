@@ -6,54 +6,36 @@
 
 using pivot::pool::plan_take_back;
 
-TEST_CASE("take-back: the worker is inside its current request, every queued frame is whole in the pipe", "[pool][take_back]") {
-  const std::vector<std::size_t> queued{300, 500};
-  const auto p = plan_take_back(1000, queued, 800);
-  CHECK(p.consistent);
-  CHECK(p.keep == 0);
-  CHECK(p.put_back == 0);
-}
+namespace {
 
-TEST_CASE("take-back: a queued frame the worker read whole (buffered) stays, the rest is taken", "[pool][take_back]") {
-  const std::vector<std::size_t> queued{300, 500};
-  const auto p = plan_take_back(1000, queued, 500);
-  CHECK(p.keep == 1);
-  CHECK(p.put_back == 0);
-}
+struct Case {
+  const char* what;
+  std::size_t current;
+  std::vector<std::size_t> queued;
+  std::size_t unread;
+  bool consistent;
+  std::size_t keep;
+  std::size_t put_back;
+};
 
-TEST_CASE("take-back: a queued frame read in part stays and its unread bytes go back", "[pool][take_back]") {
-  const std::vector<std::size_t> queued{300, 500, 200};
-  // consumed = 2000 - 850 = 1150: 150 bytes into the first queued frame.
-  const auto p = plan_take_back(1000, queued, 850);
-  CHECK(p.keep == 1);
-  CHECK(p.put_back == 150);
-  // consumed = 2000 - 600 = 1400: 100 bytes into the second queued frame.
-  const auto q = plan_take_back(1000, queued, 600);
-  CHECK(q.keep == 2);
-  CHECK(q.put_back == 400);
-}
+}  // namespace
 
-TEST_CASE("take-back: the current frame not yet read goes back whole, queued frames are taken", "[pool][take_back]") {
-  const std::vector<std::size_t> queued{300};
-  const auto all_unread = plan_take_back(1000, queued, 1300);
-  CHECK(all_unread.keep == 0);
-  CHECK(all_unread.put_back == 1000);
-  const auto partly = plan_take_back(1000, queued, 700);  // 600 bytes of the current frame read
-  CHECK(partly.keep == 0);
-  CHECK(partly.put_back == 400);
-}
-
-TEST_CASE("take-back: everything read, nothing to take or put back", "[pool][take_back]") {
-  const std::vector<std::size_t> queued{300, 500};
-  const auto p = plan_take_back(1000, queued, 0);
-  CHECK(p.keep == 2);
-  CHECK(p.put_back == 0);
-}
-
-TEST_CASE("take-back: more bytes than were written means unknown contents, all go back", "[pool][take_back]") {
-  const std::vector<std::size_t> queued{300};
-  const auto p = plan_take_back(1000, queued, 1301);
-  CHECK_FALSE(p.consistent);
-  CHECK(p.keep == 1);
-  CHECK(p.put_back == 1301);
+TEST_CASE("take-back: which queued frames leave the pipe and which bytes go back", "[pool][take_back]") {
+  const std::vector<Case> cases = {
+      {"inside the current request: every queued frame is whole in the pipe", 1000, {300, 500}, 800, true, 0, 0},
+      {"a queued frame read whole (PHP's buffer) stays, the rest is taken", 1000, {300, 500}, 500, true, 1, 0},
+      {"150 bytes into the first queued frame: it stays, its unread bytes go back", 1000, {300, 500, 200}, 850, true, 1, 150},
+      {"100 bytes into the second queued frame", 1000, {300, 500, 200}, 600, true, 2, 400},
+      {"the current frame not yet read goes back whole, queued frames are taken", 1000, {300}, 1300, true, 0, 1000},
+      {"600 bytes of the current frame read", 1000, {300}, 700, true, 0, 400},
+      {"everything read: nothing to take or put back", 1000, {300, 500}, 0, true, 2, 0},
+      {"more bytes than were written: unknown contents, all go back", 1000, {300}, 1301, false, 1, 1301},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    const auto p = plan_take_back(c.current, c.queued, c.unread);
+    CHECK(p.consistent == c.consistent);
+    CHECK(p.keep == c.keep);
+    CHECK(p.put_back == c.put_back);
+  }
 }
