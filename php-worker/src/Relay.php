@@ -18,6 +18,9 @@ final class Relay
     /** @var resource */
     private $out;
 
+    /** True when reads on $in never go past the bytes asked for (an unbuffered pipe). */
+    private bool $exactReads = false;
+
     /**
      * @param resource|null $in  stream frames are read from (default STDIN)
      * @param resource|null $out stream frames are written to (default STDOUT)
@@ -31,6 +34,23 @@ final class Relay
         }
         $this->in = $in;
         $this->out = $out;
+        // On a pipe, read exactly what each frame needs instead of PHP's 8 KiB read-ahead: a request
+        // the server queued behind the current one then stays in the pipe, where the server can take
+        // it back if this request turns slow (pivot-server's pipelining; see readsExactly()).
+        $stat = @\fstat($in);
+        if ($stat !== false && ($stat['mode'] & 0170000) === 0010000) {
+            $this->exactReads = \stream_set_read_buffer($in, 0) === 0;
+        }
+    }
+
+    /**
+     * True when this relay reads its input pipe unbuffered, never past the end of the frame it is
+     * reading. The worker then says `"exact_reads":true` in its pid handshake, which lets
+     * pivot-server write requests behind the current one.
+     */
+    public function readsExactly(): bool
+    {
+        return $this->exactReads;
     }
 
     /**

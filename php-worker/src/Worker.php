@@ -277,11 +277,11 @@ final class Worker
             return false;
         }
         if (!empty($command['pid'])) {
-            $this->relay->send(new Frame(
-                Frame::CONTROL,
-                [],
-                \json_encode(['pid' => $this->getPid()], \JSON_THROW_ON_ERROR),
-            ));
+            $reply = ['pid' => $this->getPid()];
+            if ($this->relay->readsExactly()) {
+                $reply['exact_reads'] = true; // pivot-server may queue requests in our pipe
+            }
+            $this->relay->send(new Frame(Frame::CONTROL, [], \json_encode($reply, \JSON_THROW_ON_ERROR)));
 
             return true;
         }

@@ -269,7 +269,17 @@ asio::awaitable<void> Pool::spawn_one(config::Duration delay) {
     retire(w, RetireReason::Reset);
     co_return;
   }
-  log_->info("event=worker_ready pool={} pid={} max_jobs={}", opts_.name, w->pid(), w->max_jobs);
+  // A worker that reads stdin ahead (buffered, like the RoadRunner SDK's StreamRelay) could pull a
+  // request queued behind a hung one into its own buffer, out of reach: it is never pipelined.
+  bool exact = false;
+  w->exact_reads = protocol::json_find_bool(reply.payload, "exact_reads", exact) && exact;
+  log_->info("event=worker_ready pool={} pid={} max_jobs={} exact_reads={}", opts_.name, w->pid(), w->max_jobs, w->exact_reads);
+  if (!w->exact_reads && opts_.cfg.pipeline_depth > 0 && !warned_no_exact_reads_) {
+    warned_no_exact_reads_ = true;
+    log_->warn("event=pipelining_unavailable pool={} pid={} reason=\"the worker's handshake has no exact_reads:true; it may read stdin "
+               "ahead (RoadRunner SDK), so requests are not pipelined onto it\"",
+               opts_.name, w->pid());
+  }
   make_available(w);
   if (resetting_) retire_surplus_old();
 }
@@ -401,7 +411,7 @@ asio::awaitable<Pool::WorkerPtr> Pool::acquire(Outcome& why, const std::string* 
 
 bool Pool::can_pipeline_onto(const Worker& w, std::chrono::steady_clock::time_point now) const {
   const std::uint64_t queued = w.turns.size();
-  return w.state() == WorkerState::Busy && !w.writing() && !w.streaming && w.pending_retire == RetireReason::None && w.generation == generation_ &&
+  return w.exact_reads && w.state() == WorkerState::Busy && !w.writing() && !w.streaming && w.pending_retire == RetireReason::None && w.generation == generation_ &&
          queued < opts_.cfg.pipeline_depth && (w.max_jobs == 0 || w.num_execs + queued + 2 <= w.max_jobs) &&
          w.avg_exec.count() >= 0 && w.avg_exec <= opts_.cfg.pipeline_max_exec && now - w.busy_since <= opts_.cfg.pipeline_max_exec;
 }

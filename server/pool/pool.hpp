@@ -148,6 +148,7 @@ class Pool {
   std::minstd_rand rng_;
   std::uint64_t pipelined_total_ = 0;      // executions written behind a busy worker's request
   std::uint64_t taken_back_total_ = 0;     // pipelined executions read back out of a slow worker's pipe
+  bool warned_no_exact_reads_ = false;     // pipelining_unavailable logged once per pool
   asio::steady_timer* pipeline_watch_ = nullptr;  // the running watch_pipelines() tick, if any
 };
 

@@ -104,6 +104,10 @@ class Worker {
   /// turn to read a reply, oldest first (the pool grants or fails each).
   std::deque<struct Turn*> turns;
   bool streaming = false;                           ///< the current reply is a stream
+  /// The worker declared `"exact_reads":true` in its handshake: it never reads stdin past the
+  /// frame it is about to handle, so requests queued behind its current one stay in the pipe
+  /// (and can be taken back). Only such workers get pipelined requests.
+  bool exact_reads = false;
   std::size_t current_bytes = 0;                    ///< size of the current request's frame
   Clock::time_point busy_since;                     ///< when the current execution started
   std::chrono::microseconds avg_exec{-1};           ///< moving average of execution times (-1 = none yet)

@@ -76,6 +76,7 @@ TEST_CASE("pipelined requests: under concurrency every response answers its own 
   CHECK(ok == kThreads * kEach);
   // The test means something only if requests really were queued behind busy workers.
   CHECK(s.wait_log("event=exec_pipelined", 1s, 10));
+  CHECK_THAT(s.log(), Contains("exact_reads=true"));  // php-worker's Relay reads its pipe unbuffered
   CHECK(s.stop(SIGTERM, 10s) == 0);
   CHECK_THAT(s.log(), Contains("event=pool_stopped pool=http remaining=0 pipelined="));
 }
@@ -86,6 +87,21 @@ TEST_CASE("pipelining is off by default (pipeline_depth: 0)", "[integration][pip
   auto slow = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=300"); });
   std::this_thread::sleep_for(100ms);
   CHECK(request(s.port(), "GET", "/pid").status == 200);
+  CHECK(slow.get().status == 200);
+  CHECK_THAT(s.log(), !Contains("event=exec_pipelined"));
+}
+
+TEST_CASE("a worker whose handshake lacks exact_reads (RoadRunner SDK style) is never pipelined", "[integration][pipeline]") {
+  // readahead.php reads stdin buffered, as the SDK's StreamRelay does: a request queued behind a
+  // hung one could be pulled into its buffer, beyond the take-back's reach.
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 2\n    pipeline_max_exec: 1s\n", "readahead.php"));
+  CHECK(s.wait_log("exact_reads=false", 1s));
+  CHECK(s.wait_log("event=pipelining_unavailable pool=http", 1s));
+  warm_up(s.port(), 1);
+  auto slow = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=300"); });
+  std::this_thread::sleep_for(100ms);
+  const Response r = request(s.port(), "GET", "/pid");
+  CHECK(r.status == 200);
   CHECK(slow.get().status == 200);
   CHECK_THAT(s.log(), !Contains("event=exec_pipelined"));
 }

@@ -24,7 +24,7 @@ final class ExampleWorkersTest extends TestCase
         self::assertSame(Frame::CONTROL, $reply->flags, 'pid reply has CONTROL only');
         self::assertSame([], $reply->options);
         self::assertSame(0, $reply->byte10);
-        self::assertSame('{"pid":' . $process->pid() . '}', $reply->payload);
+        self::assertSame('{"pid":' . $process->pid() . ',"exact_reads":true}', $reply->payload);
     }
 
     /**

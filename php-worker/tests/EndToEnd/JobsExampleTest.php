@@ -56,7 +56,7 @@ final class JobsExampleTest extends TestCase
     {
         $process = new WorkerProcess(PIVOT_REPO_ROOT . '/examples/jobs/worker.php', [], ['RR_MODE' => 'jobs', 'JOBS_LOG' => $this->log]);
         $process->write(Wire::pidRequest());
-        self::assertSame('{"pid":' . $process->pid() . '}', $process->receive()?->payload);
+        self::assertSame('{"pid":' . $process->pid() . ',"exact_reads":true}', $process->receive()?->payload);
 
         $process->write(self::task('id-1', '{"path":"/hello","method":"GET","fail":false}', ['x-attempt' => ['1']]));
         self::assertSame('{"type":2,"data":[]}', self::replyBody($process->receive()));
@@ -95,7 +95,7 @@ final class JobsExampleTest extends TestCase
             'RR_RPC' => $rpc->address,
         ]);
         $process->write(Wire::pidRequest());
-        self::assertSame('{"pid":' . $process->pid() . '}', $process->receive()?->payload);
+        self::assertSame('{"pid":' . $process->pid() . ',"exact_reads":true}', $process->receive()?->payload);
 
         $ids = [];
         foreach (['/a', '/fail'] as $path) {

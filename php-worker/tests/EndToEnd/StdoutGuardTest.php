@@ -17,7 +17,7 @@ final class StdoutGuardTest extends TestCase
 
         $process->write(Wire::pidRequest());
         $reply = $process->receive();
-        self::assertSame('{"pid":' . $process->pid() . '}', $reply?->payload);
+        self::assertSame('{"pid":' . $process->pid() . ',"exact_reads":true}', $reply?->payload);
 
         foreach (['/one', '/two'] as $path) {
             $process->write(Wire::request(Wire::httpContext(['uri' => 'http://h' . $path, 'rawQuery' => ''])));

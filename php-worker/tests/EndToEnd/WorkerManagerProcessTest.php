@@ -21,7 +21,7 @@ final class WorkerManagerProcessTest extends TestCase
         $process = new WorkerProcess(dirname(__DIR__) . '/Fixtures/managed_worker.php', [$mode]);
         $process->write(Wire::pidRequest());
         $reply = $process->receive();
-        self::assertSame('{"pid":' . $process->pid() . '}', $reply?->payload);
+        self::assertSame('{"pid":' . $process->pid() . ',"exact_reads":true}', $reply?->payload);
 
         return $process;
     }
@@ -72,7 +72,7 @@ final class WorkerManagerProcessTest extends TestCase
 
         // pid requests are still answered...
         $process->write(Wire::pidRequest());
-        self::assertSame('{"pid":' . $process->pid() . '}', $process->receive()?->payload);
+        self::assertSame('{"pid":' . $process->pid() . ',"exact_reads":true}', $process->receive()?->payload);
 
         // ...but the next request gets the restart request, byte for byte, and the worker exits.
         $process->write(Wire::request('', 'five'));

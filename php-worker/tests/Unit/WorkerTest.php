@@ -69,6 +69,37 @@ final class WorkerTest extends TestCase
         self::assertSame(getmypid(), $this->worker('')->getPid());
     }
 
+    public function testOnAPipeTheRelayReadsExactlyAndTheHandshakeSaysSo(): void
+    {
+        // A pipe from a child process: the Relay turns PHP's 8 KiB read-ahead off, and the pid
+        // reply adds "exact_reads":true, which lets pivot-server queue requests in the pipe.
+        $cat = proc_open(['cat'], [0 => ['pipe', 'r'], 1 => ['pipe', 'w']], $pipes);
+        self::assertIsResource($cat);
+        fwrite($pipes[0], Wire::pidRequest(12345) . Wire::request('ctx', 'one') . Wire::request('ctx', 'two'));
+        fclose($pipes[0]);
+        $out = fopen('php://memory', 'w+b');
+        $relay = new Relay($pipes[1], $out);
+        self::assertTrue($relay->readsExactly());
+        self::assertSame(0, stream_get_meta_data($pipes[1])['unread_bytes'], 'no read-ahead buffer');
+
+        $worker = new Worker($relay);
+        self::assertSame('one', $worker->waitPayload()?->body);
+        self::assertSame(0, stream_get_meta_data($pipes[1])['unread_bytes'], 'the second request is still in the pipe');
+        self::assertSame('two', $worker->waitPayload()?->body);
+        $json = '{"pid":' . getmypid() . ',"exact_reads":true}';
+        $head = "\x13\x01" . pack('V', strlen($json));
+        self::assertSame(bin2hex($head . pack('V', crc32($head)) . "\x00\x00" . $json), bin2hex(Wire::contents($out)));
+        fclose($pipes[1]);
+        proc_close($cat);
+    }
+
+    public function testOnAnythingButAPipeTheHandshakeIsRoadRunnersExactly(): void
+    {
+        $worker = $this->worker(Wire::pidRequest(12345));
+        self::assertNull($worker->waitPayload());
+        self::assertSame(bin2hex(self::expectedPidReply(getmypid())), bin2hex($this->output()));
+    }
+
     public function testPidRequestIsAnsweredAtAnyTime(): void
     {
         $worker = $this->worker(
