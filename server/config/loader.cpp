@@ -362,7 +362,9 @@ std::pair<std::string, std::uint16_t> parse_address(const std::string& key, cons
   return {host, static_cast<std::uint16_t>(port)};
 }
 
-PoolConfig read_pool(Section s) {
+/// One pool section (`http.pool`, `jobs.pool`). Pipelining and SCHED_BATCH workers are on by
+/// default for HTTP (short requests, measured in bench/) and off for jobs.
+PoolConfig read_pool(Section s, bool http) {
   PoolConfig p;
   p.command = s.command("command");
   const auto cpus = std::max(1U, std::thread::hardware_concurrency());
@@ -375,10 +377,10 @@ PoolConfig read_pool(Section s) {
   p.reset_timeout = s.duration("reset_timeout", std::chrono::seconds(60));
   p.stream_timeout = s.duration("stream_timeout", std::chrono::seconds(60));
   p.debug = s.boolean("debug", false);
-  p.pipeline_depth = static_cast<unsigned>(s.integer("pipeline_depth", 0, 0, 16));
+  p.pipeline_depth = static_cast<unsigned>(s.integer("pipeline_depth", http ? 2 : 0, 0, 16));
   p.pipeline_max_exec = s.duration("pipeline_max_exec", std::chrono::milliseconds(2));
   p.pipeline_max_wait = s.duration("pipeline_max_wait", std::chrono::milliseconds(5));
-  p.sched_batch = s.boolean("sched_batch", false);
+  p.sched_batch = s.boolean("sched_batch", http);
   if (p.allocate_timeout.count() == 0) throw ConfigError("config key " + s.key_path("allocate_timeout") + ": must be greater than 0");
   if (p.stream_timeout.count() == 0) throw ConfigError("config key " + s.key_path("stream_timeout") + ": must be greater than 0 (default 60s)");
   if (s.has("supervisor")) {
@@ -692,7 +694,7 @@ MetricsConfig read_metrics(Section s) {
 JobsConfig read_jobs(Section s) {
   JobsConfig j;
   j.enabled = true;
-  j.pool = read_pool(s.section("pool"));
+  j.pool = read_pool(s.section("pool"), false);
   j.num_pollers = static_cast<unsigned>(s.integer("num_pollers", 0, 0, 10000));
   if (j.num_pollers == 0) j.num_pollers = j.pool.num_workers + 2;  // RoadRunner's rule
   j.pipeline_size = static_cast<std::uint64_t>(s.integer("pipeline_size", 1000000, 1, INT64_MAX));
@@ -859,7 +861,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source, con
       cfg.http.write_timeout = s.duration("write_timeout", std::chrono::seconds(60));
       cfg.http.idle_timeout = s.duration("idle_timeout", std::chrono::seconds(60));
       cfg.http.max_connections = static_cast<std::uint64_t>(s.integer("max_connections", 10000, 1, 10000000));
-      cfg.http.pool = read_pool(s.section("pool"));
+      cfg.http.pool = read_pool(s.section("pool"), true);
       if (s.has("static")) cfg.http.static_files = read_static(s.section("static"));
       if (s.has("gzip")) read_gzip(s.section("gzip"), cfg.http.gzip);
       read_middleware(s, cfg.http, cfg.warnings);

@@ -276,7 +276,7 @@ asio::awaitable<void> Pool::spawn_one(config::Duration delay) {
   log_->info("event=worker_ready pool={} pid={} max_jobs={} exact_reads={}", opts_.name, w->pid(), w->max_jobs, w->exact_reads);
   if (!w->exact_reads && opts_.cfg.pipeline_depth > 0 && !warned_no_exact_reads_) {
     warned_no_exact_reads_ = true;
-    log_->warn("event=pipelining_unavailable pool={} pid={} reason=\"the worker's handshake has no exact_reads:true; it may read stdin "
+    log_->info("event=pipelining_unavailable pool={} pid={} reason=\"the worker's handshake has no exact_reads:true; it may read stdin "
                "ahead (RoadRunner SDK), so requests are not pipelined onto it\"",
                opts_.name, w->pid());
   }

@@ -81,8 +81,25 @@ TEST_CASE("pipelined requests: under concurrency every response answers its own 
   CHECK_THAT(s.log(), Contains("event=pool_stopped pool=http remaining=0 pipelined="));
 }
 
-TEST_CASE("pipelining is off by default (pipeline_depth: 0)", "[integration][pipeline]") {
-  ServerProcess s(config_yaml(1, "    pipeline_max_exec: 1s\n"));
+TEST_CASE("pipelining is on by default for HTTP", "[integration][pipeline]") {
+  ServerProcess s(config_yaml(2));
+  warm_up(s.port(), 2);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 40; ++i) ok += request(s.port(), "GET", "/pid").status == 200 ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 16 * 40);
+  CHECK(s.wait_log("event=exec_pipelined", 1s));
+  CHECK(s.stop(SIGTERM, 10s) == 0);
+  CHECK_THAT(s.log(), !Contains("pipelined=0 "));
+}
+
+TEST_CASE("pipeline_depth: 0 turns pipelining off", "[integration][pipeline]") {
+  ServerProcess s(config_yaml(1, "    pipeline_depth: 0\n    pipeline_max_exec: 1s\n"));
   warm_up(s.port(), 1);
   auto slow = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=300"); });
   std::this_thread::sleep_for(100ms);
@@ -233,17 +250,17 @@ TEST_CASE("max_jobs holds with pipelining: no worker runs more than its limit", 
   CHECK(s.wait_log("event=exec_pipelined", 1s));
 }
 
-TEST_CASE("workers run under SCHED_BATCH only with sched_batch: true", "[integration][pipeline]") {
-  {
-    ServerProcess s(config_yaml(1, "    sched_batch: true\n"));
-    const Response r = request(s.port(), "GET", "/sched");
-    CHECK(r.status == 200);
-    CHECK(r.body == "3");  // SCHED_BATCH
-  }
+TEST_CASE("HTTP workers run under SCHED_BATCH unless sched_batch: false", "[integration][pipeline]") {
   {
     ServerProcess s(config_yaml(1));
     const Response r = request(s.port(), "GET", "/sched");
     CHECK(r.status == 200);
-    CHECK(r.body == "0");  // SCHED_OTHER, the default
+    CHECK(r.body == "3");  // SCHED_BATCH, the default
+  }
+  {
+    ServerProcess s(config_yaml(1, "    sched_batch: false\n"));
+    const Response r = request(s.port(), "GET", "/sched");
+    CHECK(r.status == 200);
+    CHECK(r.body == "0");  // SCHED_OTHER
   }
 }

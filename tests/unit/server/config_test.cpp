@@ -248,17 +248,17 @@ TEST_CASE("http.pool.stream_timeout: default 60s, a duration, never 0", "[config
 
 TEST_CASE("http.pool pipelining and sched_batch: defaults, values, errors that name the key", "[config][pipeline]") {
   const auto dflt = parse(kMinimal).http.pool;
-  CHECK(dflt.pipeline_depth == 0);  // off: RoadRunner's one request per worker (chaos misbehave, see README)
+  CHECK(dflt.pipeline_depth == 2);  // on for HTTP (bench/README.md)
   CHECK(dflt.pipeline_max_exec == std::chrono::milliseconds(2));
   CHECK(dflt.pipeline_max_wait == std::chrono::milliseconds(5));
-  CHECK_FALSE(dflt.sched_batch);
+  CHECK(dflt.sched_batch);
   const auto set =
-      parse(std::string(kMinimal) + "  pool: {pipeline_depth: 2, pipeline_max_exec: 50ms, pipeline_max_wait: 0, sched_batch: true}\n").http.pool;
-  CHECK(set.pipeline_depth == 2);
+      parse(std::string(kMinimal) + "  pool: {pipeline_depth: 0, pipeline_max_exec: 50ms, pipeline_max_wait: 0, sched_batch: false}\n").http.pool;
+  CHECK(set.pipeline_depth == 0);
   CHECK(set.pipeline_max_exec == std::chrono::milliseconds(50));
   CHECK(set.pipeline_max_wait == std::chrono::milliseconds(0));
-  CHECK(set.sched_batch);
-  // The jobs pool too.
+  CHECK_FALSE(set.sched_batch);
+  // The jobs pool keeps RoadRunner's one job per worker unless told otherwise.
   const auto jobs = parse(std::string(kMinimal) + "jobs:\n  pool: {num_workers: 1}\n").jobs.pool;
   CHECK(jobs.pipeline_depth == 0);
   CHECK_FALSE(jobs.sched_batch);
