@@ -455,7 +455,7 @@ asio::awaitable<void> Pool::watch_pipelines() {
     const std::vector<WorkerPtr> snapshot = workers_;
     for (const auto& w : snapshot) {
       if (w->turns.empty()) continue;
-      if (now - w->busy_since >= max_wait) take_back_queued(w);
+      if (now - w->busy_since >= max_wait) take_back_queued(w, "slow");
       queued = queued || !w->turns.empty();
     }
     if (!queued) break;
@@ -463,7 +463,7 @@ asio::awaitable<void> Pool::watch_pipelines() {
   pipeline_watch_ = nullptr;
 }
 
-void Pool::take_back_queued(const WorkerPtr& w) {
+void Pool::take_back_queued(const WorkerPtr& w, std::string_view reason) {
   if (w->turns.empty() || w->state() != WorkerState::Busy || w->streaming || w->writing()) return;
   std::string unread;
   if (!w->take_back_unread(unread)) {
@@ -499,8 +499,8 @@ void Pool::take_back_queued(const WorkerPtr& w) {
   }
   w->turns.resize(plan.keep);
   taken_back_total_ += taken;
-  log_->info("event=pipeline_taken_back pool={} pid={} requests={} current_exec_ms={} (they go to another worker)", opts_.name, w->pid(),
-             taken, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - w->busy_since).count());
+  log_->info("event=pipeline_taken_back pool={} pid={} requests={} reason={} current_exec_ms={} (they go to another worker)", opts_.name,
+             w->pid(), taken, reason, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - w->busy_since).count());
 }
 
 void Pool::offer_pipeline_place(const WorkerPtr& w) {
@@ -651,6 +651,9 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
         // The worker stays Busy and in flight until the stream's last frame (next_chunk) or abort.
         stream->pool_ = this;
         stream->pool_alive_ = alive_;
+        // A stream can last minutes: requests queued behind it go to other workers now, before the
+        // worker polls its input for STOP (php-worker sends the first frame before it does).
+        if (!w->turns.empty() && opts_.cfg.pipeline_max_wait.count() > 0) take_back_queued(w, "stream");
         w->streaming = true;
         stream->worker_ = std::move(w);
         co_return r;

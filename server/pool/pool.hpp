@@ -98,7 +98,7 @@ class Pool {
   void offer_pipeline_place(const WorkerPtr& w);
   void queue_turn(const WorkerPtr& w, worker::Turn& turn);
   asio::awaitable<void> watch_pipelines();
-  void take_back_queued(const WorkerPtr& w);
+  void take_back_queued(const WorkerPtr& w, std::string_view reason);
   void fail_turns(const WorkerPtr& w);
   asio::awaitable<std::error_code> read_reply(const WorkerPtr& w, ExecResult& r);
   void release(const WorkerPtr& w, Outcome outcome, bool requested_stop = false);

@@ -201,6 +201,35 @@ TEST_CASE("a request queued behind one that turns slow is taken back and runs on
   std::remove(counter.c_str());
 }
 
+TEST_CASE("a request queued behind a reply that turns into a stream is taken back when the stream starts", "[integration][pipeline]") {
+  // C queues behind A's request (both workers busy, under pipeline_max_exec: 1s). 300 ms later A
+  // starts a 3-second stream; C must not wait for it: it is taken back as the first stream frame
+  // arrives and runs on B when B's 600 ms request ends. pipeline_max_wait: 10s keeps the timed
+  // take-back out of it. Without the take-back at stream start, or if php-worker polled its input
+  // for STOP before the first frame (and so read C), C would wait ~3 s.
+  ServerProcess s(config_yaml(2, "    pipeline_depth: 2\n    pipeline_max_exec: 1s\n    pipeline_max_wait: 10s\n", "stream.php"));
+  warm_up(s.port(), 2);
+  // curl reads the chunked stream to its end (the harness's request() does not dechunk).
+  auto a = std::async(std::launch::async, [&] {
+    return run_command("curl -sS --max-time 20 'http://127.0.0.1:" + std::to_string(s.port()) + "/stream?first_ms=300&n=30&ms=100'");
+  });
+  std::this_thread::sleep_for(50ms);
+  auto b = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=600"); });
+  std::this_thread::sleep_for(50ms);
+  const auto t0 = Clock::now();
+  const Response c = request(s.port(), "GET", "/pid");
+  const auto waited = Clock::now() - t0;
+  CHECK(c.status == 200);
+  CHECK(waited < 1500ms);
+  CHECK(s.wait_log("event=exec_pipelined", 1s));
+  CHECK(s.wait_log("reason=stream", 1s));
+  const std::string ra = a.get();
+  CHECK_THAT(ra, Contains("chunk 1\n") && Contains("chunk 30\n"));
+  const Response rb = b.get();
+  CHECK(rb.status == 200);
+  CHECK(rb.body == "slept " + c.body);  // C ran on B, after B's own request
+}
+
 TEST_CASE("pipeline_max_exec keeps requests from queueing behind a slow one", "[integration][pipeline]") {
   // Default pipeline_max_exec (2ms): both workers are busy far longer when the third request
   // comes, so it waits in the pool and takes whichever worker frees first (B's, after ~300 ms),

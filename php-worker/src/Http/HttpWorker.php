@@ -99,6 +99,11 @@ final class HttpWorker
     private function respondStream(string $head, \Generator $body, bool $endOfStream): void
     {
         $worker = $this->worker;
+        // The first frame goes out before the input is polled: the server sends STOP only once it
+        // knows this reply is a stream, and a request pivot-server queued in our pipe behind this
+        // one must stay there until the server sees the stream begin and takes it back (a request
+        // read here would wait for the whole stream).
+        $first = true;
         while (true) {
             if (!$body->valid()) {
                 $content = (string) $body->getReturn();
@@ -110,7 +115,7 @@ final class HttpWorker
                 return;
             }
             $content = (string) $body->current();
-            if ($worker->isStreamStopped()) {
+            if (!$first && $worker->isStreamStopped()) {
                 $stop = new StreamStoppedException();
                 try {
                     $body->throw($stop);
@@ -126,6 +131,7 @@ final class HttpWorker
             }
             $worker->respond(new Payload($head, $content, false));
             $head = '';
+            $first = false;
             try {
                 $body->next();
             } catch (\Throwable $e) {

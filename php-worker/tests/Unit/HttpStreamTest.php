@@ -136,10 +136,13 @@ final class HttpStreamTest extends TestCase
 
     public function testAGeneratorThatDoesNotCatchTheStopStillEndsTheStream(): void
     {
-        $http = $this->http(Wire::request(Wire::httpContext()) . Wire::frame(0, [], '', self::STOP));
+        [$workerSide, $serverSide] = stream_socket_pair(\STREAM_PF_UNIX, \STREAM_SOCK_STREAM, \STREAM_IPPROTO_IP);
+        $http = $this->http(Wire::request(Wire::httpContext()), $workerSide, $serverSide);
         $finally = false;
-        $http->respond(200, (static function () use (&$finally) {
+        $http->respond(200, (static function () use ($serverSide, &$finally) {
             try {
+                yield 'one';
+                fwrite($serverSide, Wire::frame(0, [], '', self::STOP));
                 yield 'never sent';
             } finally {
                 $finally = true;
@@ -147,7 +150,31 @@ final class HttpStreamTest extends TestCase
         })());
 
         self::assertTrue($finally);
-        self::assertSame(self::chunk('', '', 0), Wire::contents($this->out));
+        self::assertSame(self::chunk(self::context(200), 'one') . self::chunk('', '', 0), Wire::contents($this->out));
+    }
+
+    public function testTheFirstChunkGoesOutBeforeTheInputIsRead(): void
+    {
+        // pivot-server may have queued the next request in our pipe. Until the server has seen the
+        // first stream frame (and taken that request back), the worker must not read it.
+        $request = Wire::request(Wire::httpContext());
+        $in = Wire::input($request . Wire::request(Wire::httpContext(), 'queued'));
+        $this->out = fopen('php://memory', 'w+b');
+        $http = new HttpWorker(new Worker(new Relay($in, $this->out)));
+        self::assertNotNull($http->waitRequest());
+        $positions = [];
+        $http->respond(200, (static function () use ($in, &$positions) {
+            yield 'one';
+            $positions[] = ftell($in); // resumed after 'one' went out
+            yield 'two';
+        })());
+
+        self::assertSame([strlen($request)], $positions);
+        self::assertSame(
+            self::chunk(self::context(200), 'one') . self::chunk('', 'two') . self::chunk('', '', 0),
+            Wire::contents($this->out)
+        );
+        self::assertSame('queued', $http->waitRequest()?->body); // read during the stream, not lost
     }
 
     public function testAnExceptionFromTheGeneratorMidStreamEndsTheStream(): void

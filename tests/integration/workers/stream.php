@@ -124,6 +124,10 @@ while (($req = $http->waitRequest()) !== null) {
         case '/pid':
             $http->respond(200, (string) getmypid());
             break;
+        case '/sleep':
+            usleep(((int) ($q['ms'] ?? 100)) * 1000);
+            $http->respond(200, 'slept ' . getmypid());
+            break;
         default:
             $http->respond(200, "Hello from " . getmypid() . "\n", ['Content-Type' => ['text/plain']]);
     }
