@@ -464,7 +464,8 @@ asio::awaitable<void> Pool::watch_pipelines() {
 }
 
 void Pool::take_back_queued(const WorkerPtr& w, std::string_view reason) {
-  if (w->turns.empty() || w->state() != WorkerState::Busy || w->streaming || w->writing()) return;
+  // pipeline_max_wait 0 = never take back.
+  if (opts_.cfg.pipeline_max_wait.count() == 0 || w->turns.empty() || w->state() != WorkerState::Busy || w->streaming || w->writing()) return;
   std::string unread;
   if (!w->take_back_unread(unread)) {
     log_->debug("event=pipeline_take_back_unavailable pool={} pid={} error=\"cannot open /proc/{}/fd/0 as our pipe\"", opts_.name,
@@ -653,7 +654,7 @@ asio::awaitable<ExecResult> Pool::do_exec(const std::string& frame, ReplyStream*
         stream->pool_alive_ = alive_;
         // A stream can last minutes: requests queued behind it go to other workers now, before the
         // worker polls its input for STOP (php-worker sends the first frame before it does).
-        if (!w->turns.empty() && opts_.cfg.pipeline_max_wait.count() > 0) take_back_queued(w, "stream");
+        take_back_queued(w, "stream");
         w->streaming = true;
         stream->worker_ = std::move(w);
         co_return r;

@@ -46,6 +46,18 @@ void warm_up(int port, int workers) {
   for (auto& f : all) REQUIRE(f.get().status == 200);
 }
 
+struct Timed {
+  Response response;
+  Clock::duration waited;
+};
+
+/// GET `target` and how long the answer took.
+Timed timed_get(int port, const std::string& target) {
+  const auto t0 = Clock::now();
+  Response r = request(port, "GET", target);
+  return {std::move(r), Clock::now() - t0};
+}
+
 }  // namespace
 
 TEST_CASE("pipelined requests: under concurrency every response answers its own request", "[integration][pipeline]") {
@@ -183,9 +195,7 @@ TEST_CASE("a request queued behind one that turns slow is taken back and runs on
   std::this_thread::sleep_for(100ms);
   auto b = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=400"); });
   std::this_thread::sleep_for(100ms);
-  const auto t0 = Clock::now();
-  const Response c = request(s.port(), "GET", "/count?file=" + counter);
-  const auto waited = Clock::now() - t0;
+  const auto [c, waited] = timed_get(s.port(), "/count?file=" + counter);
   CHECK(c.status == 200);
   CHECK(waited < 1500ms);
   CHECK(s.wait_log("event=exec_pipelined", 1s));
@@ -216,9 +226,7 @@ TEST_CASE("a request queued behind a reply that turns into a stream is taken bac
   std::this_thread::sleep_for(50ms);
   auto b = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=600"); });
   std::this_thread::sleep_for(50ms);
-  const auto t0 = Clock::now();
-  const Response c = request(s.port(), "GET", "/pid");
-  const auto waited = Clock::now() - t0;
+  const auto [c, waited] = timed_get(s.port(), "/pid");
   CHECK(c.status == 200);
   CHECK(waited < 1500ms);
   CHECK(s.wait_log("event=exec_pipelined", 1s));
@@ -240,9 +248,7 @@ TEST_CASE("pipeline_max_exec keeps requests from queueing behind a slow one", "[
   std::this_thread::sleep_for(100ms);
   auto b = std::async(std::launch::async, [&] { return request(s.port(), "GET", "/sleep?ms=300"); });
   std::this_thread::sleep_for(100ms);
-  const auto t0 = Clock::now();
-  const Response c = request(s.port(), "GET", "/pid");
-  const auto waited = Clock::now() - t0;
+  const auto [c, waited] = timed_get(s.port(), "/pid");
   CHECK(c.status == 200);
   CHECK(waited < 1200ms);
   CHECK(a.get().status == 200);
